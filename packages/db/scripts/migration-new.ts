@@ -15,13 +15,15 @@ const migrationsDir = path.join(root, 'prisma/migrations');
 const snapshotFile = path.join(migrationsDir, 'schema.snapshot.prisma');
 
 const require = createRequire(import.meta.url);
+// @types/node 20 does not declare the WebAssembly global.
+const WA = (globalThis as any).WebAssembly;
 
 async function loadEngine(schema: string) {
   // The package entry imports the .wasm as an ES module, which Node 20 cannot load; bind it by hand.
   const bg = (await import('@prisma/schema-engine-wasm/schema_engine_bg')) as any;
   const dir = path.dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg'));
   const wasm = fs.readFileSync(path.join(dir, 'schema_engine_bg.wasm'));
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(wasm), {
+  const instance = new WA.Instance(new WA.Module(wasm), {
     './schema_engine_bg.js': bg,
   });
   bg.__wbg_set_wasm(instance.exports);

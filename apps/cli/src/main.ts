@@ -1,0 +1,165 @@
+// Admin commands: `pnpm cli <group> <command> [options]`. Run with no arguments for help.
+import { parseArgs } from 'node:util';
+
+import { ConfigError, loadConfig } from '@convertd/config';
+import {
+  createApiKey,
+  createDb,
+  DatabaseUnreachableError,
+  ensureDatabase,
+  migrate,
+  SCOPES,
+  type Db,
+} from '@convertd/db';
+
+const HELP = `usage: pnpm cli <command>
+
+  db migrate                                  create the database if missing, apply migrations
+  users create --email E [--username U] [--credits N]
+  users list
+  keys create --email E --scopes a,b,c [--sandbox] [--name N]
+                                              prints the new key alone on the last line
+  keys list [--email E]
+  keys revoke ID
+
+scopes: ${SCOPES.join(', ')} (or "all")`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      email: { type: 'string' },
+      username: { type: 'string' },
+      credits: { type: 'string' },
+      scopes: { type: 'string' },
+      sandbox: { type: 'boolean', default: false },
+      name: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [group, command, arg] = positionals;
+  if (values.help || !group) {
+    console.log(HELP);
+    return;
+  }
+
+  const config = loadConfig();
+  if (group === 'db' && command === 'migrate') {
+    const created = await ensureDatabase(config.databaseUrl);
+    const { applied } = await migrate(config.databaseUrl);
+    console.log(`${created ? 'database created; ' : ''}migrations applied: ${applied.length ? applied.join(', ') : 'none pending'}`);
+    return;
+  }
+
+  await ensureDatabase(config.databaseUrl);
+  await migrate(config.databaseUrl);
+  const db = createDb(config.databaseUrl, { max: 2 });
+  try {
+    await run(db, group, command, arg, values);
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+async function run(
+  db: Db,
+  group: string,
+  command: string | undefined,
+  arg: string | undefined,
+  values: { email?: string; username?: string; credits?: string; scopes?: string; sandbox?: boolean; name?: string },
+): Promise<void> {
+  switch (`${group} ${command ?? ''}`) {
+    case 'users create': {
+      const email = required(values.email, '--email');
+      const credits = values.credits === undefined ? 0 : Number(values.credits);
+      if (!Number.isInteger(credits) || credits < 0) {
+        throw new UsageError('--credits must be a non-negative integer');
+      }
+      const user = await db.user.create({
+        data: { email, username: values.username ?? email.split('@')[0] ?? email, credits },
+      });
+      console.log(`user ${user.id} created: ${user.username} <${user.email}>, ${user.credits} credits`);
+      return;
+    }
+    case 'users list': {
+      for (const u of await db.user.findMany({ orderBy: { id: 'asc' } })) {
+        console.log(`${u.id}\t${u.username}\t${u.email}\t${u.credits}`);
+      }
+      return;
+    }
+    case 'keys create': {
+      const email = required(values.email, '--email');
+      const user = await db.user.findUnique({ where: { email } });
+      if (!user) {
+        throw new UsageError(`no user with email ${email}; create one with: pnpm cli users create --email ${email}`);
+      }
+      const created = await createApiKey(db, {
+        userId: user.id,
+        scopes: parseScopes(required(values.scopes, '--scopes')),
+        sandbox: values.sandbox ?? false,
+        ...(values.name ? { name: values.name } : {}),
+      });
+      console.log(`key ${created.id} created for ${user.email}; it is shown only once:`);
+      console.log(created.key);
+      return;
+    }
+    case 'keys list': {
+      const keys = await db.apiKey.findMany({
+        where: values.email ? { user: { email: values.email } } : {},
+        include: { user: true },
+        orderBy: { id: 'asc' },
+      });
+      for (const k of keys) {
+        const state = k.revokedAt ? 'revoked' : 'active';
+        console.log(`${k.id}\t${k.prefix}…\t${k.user.email}\t${k.scopes.join(',')}\t${k.sandbox ? 'sandbox' : 'live'}\t${state}`);
+      }
+      return;
+    }
+    case 'keys revoke': {
+      const id = Number(required(arg, 'ID'));
+      const result = await db.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
+      if (result.count === 0) {
+        throw new UsageError(`no active key with id ${arg}`);
+      }
+      console.log(`key ${id} revoked`);
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command: ${group} ${command ?? ''}\n\n${HELP}`);
+  }
+}
+
+function parseScopes(raw: string): string[] {
+  if (raw.trim() === 'all') {
+    return [...SCOPES];
+  }
+
+  const scopes = raw.split(/[,\s]+/).filter(Boolean);
+  const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+  if (unknown.length > 0 || scopes.length === 0) {
+    throw new UsageError(`unknown scope ${unknown.join(', ') || '(none)'}; known: ${SCOPES.join(', ')}`);
+  }
+
+  return [...new Set(scopes)];
+}
+
+function required(value: string | undefined, name: string): string {
+  if (!value) {
+    throw new UsageError(`${name} is required`);
+  }
+
+  return value;
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof DatabaseUnreachableError) {
+    console.error(`convertd: ${err.message}`);
+    process.exit(2);
+  }
+  const unique = (err as { code?: string }).code === 'P2002';
+  console.error(unique ? 'convertd: a user with that email or username already exists' : err);
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+
+import type { Deletion } from '@convertd/db';
+
+import type { Deps } from './deps';
+import { registerBodyParsers } from './plugins/body';
+import { registerErrorHandling } from './plugins/errors';
+import { isSyncHost, originOf } from './plugins/origin';
+import type { RouteContext } from './routes/context';
+import { registerFileRoutes } from './routes/files';
+import { registerHealthRoutes } from './routes/health';
+import { registerJobRoutes } from './routes/jobs';
+import { registerTaskRoutes } from './routes/tasks';
+import { registerUserRoutes } from './routes/users';
+
+export interface AppOptions {
+  /** `sync`: the sync API's own port, where GET of a job or task waits until it ends. */
+  mode: 'main' | 'sync';
+}
+
+/** Builds the gateway without listening, so tests can use `inject` or their own port. */
+export function buildApp(deps: Deps, options: AppOptions): FastifyInstance {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: 64 * 1024 * 1024,
+    trustProxy: true,
+    // Sync waits may last as long as a job does.
+    requestTimeout: 0,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : crypto.randomUUID();
+    },
+  });
+  const onSyncPort = options.mode === 'sync';
+
+  app.decorateRequest('principal', null);
+  app.decorateRequest('isSync', false);
+  app.addHook('onRequest', async (request) => {
+    request.isSync = onSyncPort || isSyncHost(request.headers.host);
+  });
+  registerErrorHandling(app);
+  registerBodyParsers(app);
+
+  const ctx: RouteContext = {
+    origin: (request) => originOf(request, deps.config, onSyncPort),
+    abortOnClose(request) {
+      const controller = new AbortController();
+      request.raw.once('close', () => controller.abort());
+      request.raw.socket.once('close', () => controller.abort());
+      return controller.signal;
+    },
+    cleanUp: (deletion) => cleanUp(deps, deletion),
+  };
+  registerHealthRoutes(app, deps);
+  registerJobRoutes(app, deps, ctx);
+  registerTaskRoutes(app, deps, ctx);
+  registerUserRoutes(app, deps, ctx);
+  registerFileRoutes(app, deps, ctx);
+
+  return app;
+}
+
+async function cleanUp(deps: Deps, deletion: Deletion): Promise<void> {
+  try {
+    await deps.events.control({ type: 'stop', taskIds: deletion.stoppedTaskIds });
+    await deps.storage.delete(deletion.storageKeys);
+  } catch (err) {
+    deps.logger.warn({ err }, 'clean-up after deletion failed');
+  }
+}

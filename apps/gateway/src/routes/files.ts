@@ -1,0 +1,123 @@
+// The two routes that work without Authorization, on signed URLs: the upload form of an
+// `import/upload` task, and the downloads of `export/url` results.
+import { randomUUID } from 'node:crypto';
+
+import { serializeTask } from '@convertd/api';
+import { beginUpload, completeTask, revertUpload } from '@convertd/db';
+import { AppError, isAppError } from '@convertd/errors';
+import { verifyPath } from '@convertd/storage';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+import type { Deps } from '../deps';
+import { applyOutcome } from '../services/effects';
+import { findTask, isUuid } from '../services/views';
+import { parseUpload } from '../upload/multipart';
+import { contentDisposition, contentTypeOf, parseRange } from '../upload/http-file';
+import { queryOf, sendData } from './common';
+import type { RouteContext } from './context';
+
+type UploadRequest = FastifyRequest<{ Params: { taskId: string } }>;
+type DownloadRequest = FastifyRequest<{ Params: { taskId: string; fileId: string; name: string } }>;
+
+export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteContext): void {
+  app.post('/upload/:taskId', async (request: UploadRequest, reply) => {
+    const { taskId } = request.params;
+    const query = queryOf(request);
+    if (!isUuid(taskId) || !verifyPath(deps.urlSecret, `/upload/${taskId}`, query.expires, query.signature)) {
+      throw new AppError('INVALID_SIGNATURE');
+    }
+
+    const claim = await beginUpload(deps.db, taskId);
+    if (!claim) {
+      throw new AppError('CONFLICT', { message: 'This task is not waiting for an upload.' });
+    }
+    await applyOutcome(deps, claim.outcome);
+
+    const fileId = randomUUID();
+    const key = `tasks/${taskId}/${fileId}`;
+    try {
+      const parsed = await parseUpload(request.raw, request.headers['content-type'], {
+        maxFileBytes: deps.config.maxUploadBytes,
+        onFile: (file) => deps.storage.put(key, file.stream, { maxBytes: deps.config.maxUploadBytes }),
+      });
+      const stored = parsed.fileResult as { size: number; md5: string };
+      const filename = parsed.file?.filename || 'file';
+      const outcome = await completeTask(
+        deps.db,
+        taskId,
+        claim.attempt,
+        {
+          result: { files: [{ filename, size: stored.size, md5: stored.md5 }] },
+          files: [{ id: fileId, filename, storageKey: key, size: BigInt(stored.size), md5: stored.md5, contentType: parsed.file?.contentType ?? null }],
+          credits: 0,
+        },
+        deps.route,
+      );
+      if (!outcome) {
+        // Cancelled or deleted while the bytes were arriving.
+        await deps.storage.delete([key]);
+        throw new AppError('CONFLICT', { message: 'The task was cancelled during the upload.' });
+      }
+      await applyOutcome(deps, outcome);
+    } catch (err) {
+      await deps.storage.delete([key]).catch(() => undefined);
+      const message = isAppError(err) ? err.message : 'The upload failed.';
+      const reverted = await revertUpload(deps.db, taskId, claim.attempt, message).catch(() => null);
+      if (reverted) {
+        await applyOutcome(deps, reverted);
+      }
+      // Whatever is left of the body is not ours to read; close the connection after answering.
+      reply.header('connection', 'close');
+      throw err;
+    }
+
+    const task = await findTask(deps.db, taskId, (await deps.db.task.findUniqueOrThrow({ where: { id: taskId } })).userId);
+    return sendData(reply, 201, serializeTask(task!, ctx.origin(request)));
+  });
+
+  const download = async (request: DownloadRequest, reply: FastifyReply, inline: boolean) => {
+    const { taskId, fileId } = request.params;
+    const query = queryOf(request);
+    const signed = `/download/${taskId}/${fileId}${inline ? '/inline' : ''}`;
+    if (!isUuid(taskId) || !isUuid(fileId) || !verifyPath(deps.urlSecret, signed, query.expires, query.signature)) {
+      throw new AppError('INVALID_SIGNATURE');
+    }
+
+    const file = await deps.db.taskFile.findFirst({ where: { id: fileId, taskId } });
+    if (!file) {
+      throw new AppError('NOT_FOUND', { message: 'The file does not exist (any more).' });
+    }
+
+    const size = Number(file.size);
+    const range = parseRange(request.headers.range, size);
+    if (range === 'unsatisfiable') {
+      reply.header('content-range', `bytes */${size}`);
+      throw new AppError('BAD_REQUEST', { statusCode: 416, message: 'The requested range is not satisfiable.' });
+    }
+
+    reply
+      .header('content-type', file.contentType && file.contentType !== 'application/octet-stream' ? file.contentType : contentTypeOf(file.filename))
+      .header('content-disposition', contentDisposition(inline ? 'inline' : 'attachment', file.filename))
+      .header('accept-ranges', 'bytes')
+      .header('x-content-type-options', 'nosniff')
+      // User files are served from our origin: never let one run script there.
+      .header('content-security-policy', "sandbox; default-src 'none'")
+      .header('cache-control', 'private, max-age=3600');
+    if (file.md5) {
+      reply.header('etag', `"${file.md5}"`);
+    }
+    if (range) {
+      reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', range.end - range.start + 1);
+    } else {
+      reply.code(200).header('content-length', size);
+    }
+    if (request.method === 'HEAD') {
+      return reply.send();
+    }
+
+    return reply.send(await deps.storage.read(file.storageKey, range ?? undefined));
+  };
+
+  app.get('/download/:taskId/:fileId/:name', (request: DownloadRequest, reply) => download(request, reply, false));
+  app.get('/download/:taskId/:fileId/inline/:name', (request: DownloadRequest, reply) => download(request, reply, true));
+}

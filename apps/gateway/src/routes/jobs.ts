@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+
+import { listEnvelope, parseJob, serializeJob } from '@convertd/api';
+import { createJob, deleteJob, type JobStatus, type Prisma } from '@convertd/db';
+import { AppError } from '@convertd/errors';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+import type { Deps } from '../deps';
+import { principal, requireScope } from '../plugins/auth';
+import { applyOutcome } from '../services/effects';
+import { uploadResult } from '../services/uploads';
+import { findJob, isTerminal, jobTasks } from '../services/views';
+import { filterOf, includesOf, linkQuery, pageOf, queryOf, sendData, sendJson, STATUSES } from './common';
+import type { RouteContext } from './context';
+
+export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteContext): void {
+  const read = { preHandler: requireScope(deps, 'task.read') };
+  const write = { preHandler: requireScope(deps, 'task.write') };
+
+  app.post('/v2/jobs', write, async (request, reply) => {
+    const user = principal(request);
+    const input = parseJob(request.body);
+    const jobId = randomUUID();
+    const tasks = input.tasks.map((t) => {
+      const id = randomUUID();
+      return {
+        ...t,
+        id,
+        payload: t.payload as Prisma.InputJsonObject,
+        ...(t.operation === 'import/upload' ? { result: uploadResult(deps, id) } : {}),
+      };
+    });
+    const outcome = await createJob(
+      deps.db,
+      { id: jobId, userId: user.userId, tag: input.tag, webhookUrl: input.webhookUrl, sandbox: user.sandbox, tasks },
+      deps.route,
+    );
+    await applyOutcome(deps, outcome);
+
+    const found = await findJob(deps.db, jobId, user.userId);
+    return sendData(reply, 201, serializeJob(found!.job, ctx.origin(request), found!.tasks));
+  });
+
+  app.get('/v2/jobs', read, async (request, reply) => {
+    const user = principal(request);
+    const query = queryOf(request);
+    const { page, perPage } = pageOf(query);
+    const status = filterOf(query, 'status');
+    if (status !== undefined && !STATUSES.has(status)) {
+      throw new AppError('INVALID_DATA', { errors: { 'filter.status': ['The selected filter.status is invalid.'] } });
+    }
+
+    const tag = filterOf(query, 'tag');
+    const rows = await deps.db.job.findMany({
+      where: { userId: user.userId, ...(status ? { status: status as JobStatus } : {}), ...(tag ? { tag } : {}) },
+      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+      skip: (page - 1) * perPage,
+      take: perPage + 1,
+    });
+    const jobs = rows.slice(0, perPage);
+    const origin = ctx.origin(request);
+    const withTasks = includesOf(query).has('tasks') ? await jobTasks(deps.db, jobs.map((j) => j.id)) : null;
+    const data = jobs.map((j) => serializeJob(j, origin, withTasks?.get(j.id)));
+
+    return sendJson(
+      reply,
+      200,
+      listEnvelope(data, { origin, path: '/v2/jobs', page, perPage, hasNext: rows.length > perPage, query: linkQuery(query) }),
+    );
+  });
+
+  const show = async (request: FastifyRequest<{ Params: { id: string } }>, wait: boolean) => {
+    const user = principal(request);
+    const load = () => findJob(deps.db, request.params.id, user.userId);
+    const found = wait
+      ? await deps.waiters.wait(request.params.id, load, (f) => isTerminal(f.job.status), ctx.abortOnClose(request))
+      : await load();
+    if (!found) {
+      throw new AppError('NOT_FOUND');
+    }
+
+    return serializeJob(found.job, ctx.origin(request), found.tasks);
+  };
+
+  app.get<{ Params: { id: string } }>('/v2/jobs/:id', read, async (request, reply) =>
+    sendData(reply, 200, await show(request, request.isSync)),
+  );
+  app.get<{ Params: { id: string } }>('/v2/jobs/:id/wait', read, async (request, reply) =>
+    sendData(reply, 200, await show(request, true)),
+  );
+
+  app.delete<{ Params: { id: string } }>('/v2/jobs/:id', write, async (request, reply) => {
+    const user = principal(request);
+    if (!/^[0-9a-f-]{36}$/i.test(request.params.id)) {
+      throw new AppError('NOT_FOUND');
+    }
+
+    const deletion = await deleteJob(deps.db, request.params.id, user.userId);
+    await ctx.cleanUp(deletion);
+
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+
+import { listEnvelope, parseTask, serializeTask, OPERATIONS, type JobView, type TaskView } from '@convertd/api';
+import { cancelTask, createTask, deleteTask, retryTask, type TaskStatus } from '@convertd/db';
+import { AppError } from '@convertd/errors';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+import type { Deps } from '../deps';
+import { principal, requireScope } from '../plugins/auth';
+import { applyOutcome } from '../services/effects';
+import { uploadResult } from '../services/uploads';
+import { findJob, findTask, findTasks, isTerminal, isUuid } from '../services/views';
+import { filterOf, includesOf, linkQuery, pageOf, queryOf, sendData, sendJson, STATUSES } from './common';
+import type { RouteContext } from './context';
+
+type WithId = FastifyRequest<{ Params: { id: string } }>;
+
+export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteContext): void {
+  const read = { preHandler: requireScope(deps, 'task.read') };
+  const write = { preHandler: requireScope(deps, 'task.write') };
+
+  app.get('/v2/tasks', read, async (request, reply) => {
+    const user = principal(request);
+    const query = queryOf(request);
+    const { page, perPage } = pageOf(query);
+    const status = filterOf(query, 'status');
+    if (status !== undefined && !STATUSES.has(status)) {
+      throw new AppError('INVALID_DATA', { errors: { 'filter.status': ['The selected filter.status is invalid.'] } });
+    }
+    const jobId = filterOf(query, 'job_id');
+    if (jobId !== undefined && !isUuid(jobId)) {
+      return sendJson(reply, 200, listEnvelope([], { origin: ctx.origin(request), path: '/v2/tasks', page, perPage, hasNext: false, query: linkQuery(query) }));
+    }
+
+    const operation = filterOf(query, 'operation');
+    const rows = await findTasks(
+      deps.db,
+      {
+        userId: user.userId,
+        ...(status ? { status: status as TaskStatus } : {}),
+        ...(jobId ? { jobId } : {}),
+        ...(operation ? { operation } : {}),
+      },
+      { skip: (page - 1) * perPage, take: perPage + 1 },
+    );
+    const origin = ctx.origin(request);
+    const include = includesOf(query);
+    const tasks = rows.slice(0, perPage);
+    const data = await Promise.all(tasks.map(async (t) => serializeTask(t, origin, { include, ...(await extrasOf(deps, t, include, user.userId)) })));
+
+    return sendJson(
+      reply,
+      200,
+      listEnvelope(data, { origin, path: '/v2/tasks', page, perPage, hasNext: rows.length > perPage, query: linkQuery(query) }),
+    );
+  });
+
+  const show = async (request: WithId, wait: boolean) => {
+    const user = principal(request);
+    const load = () => findTask(deps.db, request.params.id, user.userId);
+    const task = wait
+      ? await deps.waiters.wait(request.params.id, load, (t) => isTerminal(t.status), ctx.abortOnClose(request))
+      : await load();
+    if (!task) {
+      throw new AppError('NOT_FOUND');
+    }
+
+    const include = includesOf(queryOf(request));
+    return serializeTask(task, ctx.origin(request), { include, ...(await extrasOf(deps, task, include, user.userId)) });
+  };
+
+  app.get('/v2/tasks/:id', read, async (request: WithId, reply) => sendData(reply, 200, await show(request, request.isSync)));
+  app.get('/v2/tasks/:id/wait', read, async (request: WithId, reply) => sendData(reply, 200, await show(request, true)));
+
+  app.post('/v2/tasks/:id/cancel', write, async (request: WithId, reply) => {
+    const user = principal(request);
+    mustBeUuid(request.params.id);
+    const outcome = await cancelTask(deps.db, request.params.id, user.userId, deps.route);
+    await deps.events.control({ type: 'stop', taskIds: [request.params.id] });
+    await applyOutcome(deps, outcome);
+
+    return sendData(reply, 200, await show(request, false));
+  });
+
+  app.post('/v2/tasks/:id/retry', write, async (request: WithId, reply) => {
+    const user = principal(request);
+    mustBeUuid(request.params.id);
+    const id = randomUUID();
+    const outcome = await retryTask(deps.db, request.params.id, id, user.userId, deps.route, (operation) =>
+      operation === 'import/upload' ? uploadResult(deps, id) : undefined,
+    );
+    await applyOutcome(deps, outcome);
+    const task = await findTask(deps.db, id, user.userId);
+
+    return sendData(reply, 201, serializeTask(task!, ctx.origin(request)));
+  });
+
+  app.delete('/v2/tasks/:id', write, async (request: WithId, reply) => {
+    const user = principal(request);
+    mustBeUuid(request.params.id);
+    const deletion = await deleteTask(deps.db, request.params.id, user.userId, deps.route);
+    await applyOutcome(deps, deletion.outcome);
+    await ctx.cleanUp(deletion);
+
+    return reply.code(204).send();
+  });
+
+  for (const operation of OPERATIONS) {
+    app.post(`/v2/${operation}`, write, async (request, reply) => {
+      const user = principal(request);
+      const input = parseTask(operation, request.body);
+      const id = randomUUID();
+      const outcome = await createTask(
+        deps.db,
+        {
+          id,
+          userId: user.userId,
+          name: input.name,
+          operation,
+          payload: input.payload as never,
+          inputIds: input.inputIds,
+          ...(operation === 'import/upload' ? { result: uploadResult(deps, id) } : {}),
+        },
+        deps.route,
+      );
+      await applyOutcome(deps, outcome);
+      const task = await findTask(deps.db, id, user.userId);
+
+      return sendData(reply, 201, serializeTask(task!, ctx.origin(request)));
+    });
+  }
+}
+
+async function extrasOf(deps: Deps, task: TaskView, include: ReadonlySet<string>, userId: number) {
+  const extras: { retries?: TaskView[]; dependsOnTasks?: TaskView[]; job?: JobView } = {};
+  if (include.has('retries')) {
+    extras.retries = await findTasks(deps.db, { retryOfTaskId: task.id, userId });
+  }
+  if (include.has('depends_on_tasks')) {
+    const inputs = await findTasks(deps.db, { id: { in: task.dependsOnTaskIds }, userId });
+    extras.dependsOnTasks = task.dependsOnTaskIds.flatMap((id) => inputs.filter((t) => t.id === id));
+  }
+  if (include.has('job') && task.jobId) {
+    const found = await findJob(deps.db, task.jobId, userId);
+    if (found) {
+      extras.job = found.job;
+    }
+  }
+
+  return extras;
+}
+
+function mustBeUuid(id: string): void {
+  if (!isUuid(id)) {
+    throw new AppError('NOT_FOUND');
+  }
+}

@@ -1,0 +1,98 @@
+import type { EventBus } from '@convertd/queue';
+
+/** How often every waiter re-reads its object, in case a pub/sub message was lost. */
+const SAFETY_RECHECK_MS = 30_000;
+
+/**
+ * Blocks sync-API requests until a job or task ends. Waiting is driven by the one pub/sub
+ * subscription of the process: a waiter costs a map entry and re-reads the database only when an
+ * event names its object (plus one shared safety timer for all of them).
+ */
+export class Waiters {
+  private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(events: EventBus) {
+    events.on('event', (e) => {
+      this.notify(e.id);
+      if (e.jobId !== null && e.jobId !== e.id) {
+        this.notify(e.jobId);
+      }
+    });
+    this.timer = setInterval(() => {
+      for (const id of this.listeners.keys()) {
+        this.notify(id);
+      }
+    }, SAFETY_RECHECK_MS);
+    this.timer.unref();
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const set of this.listeners.values()) {
+      n += set.size;
+    }
+    return n;
+  }
+
+  /**
+   * Re-runs `load` each time `id` changes until it returns something for which `done` holds.
+   * Resolves null when `signal` aborts (the client went away) or `load` finds nothing.
+   */
+  async wait<T>(id: string, load: () => Promise<T | null>, done: (value: T) => boolean, signal: AbortSignal): Promise<T | null> {
+    for (;;) {
+      let wake!: () => void;
+      const changed = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      this.add(id, wake);
+      try {
+        // Registered before the read, so a change between the read and the wait is not missed.
+        const value = await load();
+        if (value === null || done(value) || signal.aborted) {
+          return signal.aborted ? null : value;
+        }
+
+        const onAbort = () => wake();
+        signal.addEventListener('abort', onAbort, { once: true });
+        await changed;
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) {
+          return null;
+        }
+      } finally {
+        this.remove(id, wake);
+      }
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    for (const id of [...this.listeners.keys()]) {
+      this.notify(id);
+    }
+  }
+
+  private notify(id: string): void {
+    for (const wake of this.listeners.get(id) ?? []) {
+      wake();
+    }
+  }
+
+  private add(id: string, wake: () => void): void {
+    let set = this.listeners.get(id);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(id, set);
+    }
+    set.add(wake);
+  }
+
+  private remove(id: string, wake: () => void): void {
+    const set = this.listeners.get(id);
+    set?.delete(wake);
+    if (set?.size === 0) {
+      this.listeners.delete(id);
+    }
+  }
+}

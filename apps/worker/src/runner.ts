@@ -1,0 +1,105 @@
+// Runs one task: claim it, run its operation in a private work dir, record the outcome.
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+import { claimTask, completeTask, failTask, type Outcome } from '@convertd/db';
+import { AppError, isAppError } from '@convertd/errors';
+
+import type { WorkerContext } from './context';
+import { OPERATIONS } from './operations/index';
+
+/** Stop handles of the tasks running in this process, by task id (cancel, delete). */
+export type Running = Map<string, AbortController>;
+
+export async function runTask(ctx: WorkerContext, taskId: string, running: Running): Promise<void> {
+  const log = ctx.logger.child({ taskId });
+  const claim = await claimTask(ctx.db, taskId, ctx.hostName, ctx.config.maxTaskAttempts, ctx.route);
+  if (claim.kind === 'gone') {
+    log.debug('task no longer runnable');
+    return;
+  }
+  if (claim.kind === 'exhausted') {
+    log.error('task failed: no attempts left after lost workers');
+    await publish(ctx, claim.outcome);
+    return;
+  }
+  await publish(ctx, claim.outcome);
+
+  const { task } = claim;
+  const controller = new AbortController();
+  running.set(taskId, controller);
+  const timeoutSec = timeoutOf(task.payload, ctx);
+  const deadline = Date.now() + timeoutSec * 1000;
+  const timer = setTimeout(() => controller.abort(new AppError('ENGINE_TIMEOUT')), timeoutSec * 1000);
+  const workDir = path.join(ctx.config.workDir, `${taskId}-${randomUUID().slice(0, 8)}`);
+  const started = Date.now();
+  let stored: string[] = [];
+
+  try {
+    const operation = OPERATIONS[task.operation];
+    if (!operation) {
+      throw new AppError('INVALID_DATA', { message: `The operation ${task.operation} is not supported.` });
+    }
+
+    await fs.mkdir(workDir, { recursive: true });
+    const output = await operation({ ctx, task, workDir, signal: controller.signal, deadline });
+    stored = output.files.map((f) => f.storageKey);
+    const outcome = await completeTask(
+      ctx.db,
+      taskId,
+      task.attempt,
+      {
+        result: output.result ?? {},
+        files: output.files,
+        engine: output.engine ?? null,
+        engineVersion: output.engineVersion ?? null,
+        credits: output.credits ?? 0,
+      },
+      ctx.route,
+    );
+    if (!outcome) {
+      log.info('task ended elsewhere while running; result dropped');
+      await ctx.storage.delete(stored);
+      return;
+    }
+
+    log.info({ operation: task.operation, durationMs: Date.now() - started }, 'task finished');
+    await publish(ctx, outcome);
+  } catch (err) {
+    await ctx.storage.delete(stored).catch(() => undefined);
+    const reason = controller.signal.aborted ? controller.signal.reason : undefined;
+    const error = isAppError(reason) ? reason : isAppError(err) ? err : new AppError('INTERNAL_ERROR', { cause: err });
+    if (error.code === 'INTERNAL_ERROR') {
+      log.error({ err }, 'task failed unexpectedly');
+    } else {
+      log.info({ code: error.code, details: error.details, operation: task.operation }, 'task failed');
+    }
+    const outcome = await failTask(ctx.db, taskId, task.attempt, { code: error.code, message: error.message }, ctx.route);
+    if (outcome) {
+      await publish(ctx, outcome);
+    }
+  } finally {
+    clearTimeout(timer);
+    running.delete(taskId);
+    await fs.rm(workDir, { recursive: true, force: true }).catch((err: unknown) => log.warn({ err }, 'work dir not removed'));
+  }
+}
+
+function timeoutOf(payload: Record<string, unknown>, ctx: WorkerContext): number {
+  const asked = typeof payload.timeout === 'number' && payload.timeout > 0 ? payload.timeout : ctx.config.defaultTaskTimeoutSec;
+  return Math.min(asked, ctx.config.maxTaskTimeoutSec);
+}
+
+export async function publish(ctx: WorkerContext, outcome: Outcome): Promise<void> {
+  try {
+    await ctx.events.publish(outcome.changes);
+  } catch (err) {
+    ctx.logger.warn({ err }, 'event publish failed');
+  }
+  try {
+    await ctx.dispatcher.enqueue(outcome.ready);
+  } catch (err) {
+    ctx.logger.warn({ err }, 'enqueue failed; the sweep will retry');
+  }
+}

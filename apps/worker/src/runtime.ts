@@ -1,0 +1,139 @@
+// A worker process: consumes the queues of the engines found on this machine, plus `io`.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+import type { Config, Logger } from '@convertd/config';
+import { createDb, getOrCreateSetting } from '@convertd/db';
+import { LibreOfficeEngine, type Engine } from '@convertd/engines';
+import {
+  advertiseEngine,
+  connectRedis,
+  Dispatcher,
+  engineQueue,
+  EventBus,
+  IO_QUEUE,
+  routeTask,
+  type TaskJobData,
+} from '@convertd/queue';
+import { LocalStorage } from '@convertd/storage';
+import { Worker } from 'bullmq';
+
+import type { DetectedEngine, WorkerContext } from './context';
+import { runTask, type Running } from './runner';
+import { startSweeps } from './sweep';
+
+const AD_TTL_SEC = 30;
+
+export interface WorkerRuntime {
+  readonly context: WorkerContext;
+  readonly queues: string[];
+  close(): Promise<void>;
+}
+
+export interface WorkerOptions {
+  /** Engines to offer instead of the ones detected on this machine (tests). */
+  engines?: Engine[];
+  hostName?: string;
+}
+
+export async function startWorker(config: Config, logger: Logger, options: WorkerOptions = {}): Promise<WorkerRuntime> {
+  const hostName = options.hostName ?? `${os.hostname()}-${process.pid}`;
+  const db = createDb(config.databaseUrl);
+  const redis = connectRedis(config.redisUrl, { blocking: true });
+  const subscriber = connectRedis(config.redisUrl, { blocking: true });
+  for (const conn of [redis, subscriber]) {
+    conn.on('error', (err) => logger.warn({ err }, 'redis connection error'));
+  }
+  const dispatcher = new Dispatcher(redis, config.queuePrefix);
+  const events = new EventBus(redis, subscriber, config.queuePrefix);
+  await events.start();
+  const storage = new LocalStorage(config.dataDir);
+  await storage.init();
+  await fs.mkdir(config.workDir, { recursive: true });
+  const urlSecret = await getOrCreateSetting(db, 'url_signing_secret', () => randomBytes(32).toString('hex'));
+  const engines = await detectEngines(options.engines ?? defaultEngines(config), logger);
+
+  const context: WorkerContext = { config, logger, db, redis, storage, dispatcher, events, route: routeTask, engines, hostName, urlSecret };
+  const running: Running = new Map();
+  events.on('control', (message) => {
+    for (const id of message.taskIds) {
+      running.get(id)?.abort();
+    }
+  });
+
+  const queues = new Map<string, number>([[IO_QUEUE, Math.max(4, config.workerConcurrency * 2)]]);
+  for (const e of engines.values()) {
+    const minor = e.version.split('.').slice(0, 2).join('.');
+    for (const name of new Set([engineQueue(e.name), engineQueue(e.name, minor), engineQueue(e.name, e.version)])) {
+      queues.set(name, config.workerConcurrency);
+    }
+  }
+  const workers = [...queues].map(([name, concurrency]) => {
+    const worker = new Worker<TaskJobData>(name, async (job) => runTask(context, job.data.taskId, running), {
+      connection: redis,
+      prefix: config.queuePrefix,
+      concurrency,
+      lockDuration: config.lockDurationMs,
+      stalledInterval: config.lockDurationMs,
+      maxStalledCount: config.maxTaskAttempts,
+    });
+    worker.on('error', (err) => logger.warn({ err, queue: name }, 'queue worker error'));
+    worker.on('failed', (job, err) => logger.error({ err, queue: name, taskId: job?.data.taskId }, 'task runner crashed'));
+    return worker;
+  });
+
+  const advertise = async () => {
+    try {
+      await redis.set(`${config.queuePrefix}:workers:${hostName}`, JSON.stringify({ host: hostName, queues: [...queues.keys()] }), 'EX', AD_TTL_SEC);
+      for (const e of engines.values()) {
+        await advertiseEngine(redis, config.queuePrefix, { engine: e.name, version: e.version, host: hostName }, AD_TTL_SEC);
+      }
+      await fs.writeFile(path.join(os.tmpdir(), 'convertd-worker.heartbeat'), String(Date.now()));
+    } catch (err) {
+      logger.warn({ err }, 'advertising failed');
+    }
+  };
+  await advertise();
+  const adTimer = setInterval(() => void advertise(), (AD_TTL_SEC * 1000) / 3);
+  adTimer.unref();
+  const sweeps = startSweeps(context);
+  logger.info({ hostName, queues: [...queues.keys()], engines: [...engines.values()].map((e) => `${e.name} ${e.version}`) }, 'worker ready');
+
+  return {
+    context,
+    queues: [...queues.keys()],
+    async close() {
+      clearInterval(adTimer);
+      sweeps.stop();
+      await Promise.all(workers.map((w) => w.close()));
+      await redis.del(`${config.queuePrefix}:workers:${hostName}`).catch(() => undefined);
+      for (const e of engines.values()) {
+        await e.engine.close?.();
+      }
+      await dispatcher.close();
+      await db.$disconnect();
+      redis.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
+
+function defaultEngines(config: Config): Engine[] {
+  return [new LibreOfficeEngine({ profileRoot: path.join(config.workDir, 'profiles', 'libreoffice') })];
+}
+
+async function detectEngines(candidates: Engine[], logger: Logger): Promise<Map<string, DetectedEngine>> {
+  const found = new Map<string, DetectedEngine>();
+  for (const engine of candidates) {
+    const info = await engine.detect().catch(() => null);
+    if (info) {
+      found.set(engine.name, { name: engine.name, version: info.version, engine });
+    } else {
+      logger.warn({ engine: engine.name }, 'engine not found on this machine');
+    }
+  }
+
+  return found;
+}

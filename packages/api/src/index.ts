@@ -1,0 +1,4 @@
+export * from './serialize';
+export * from './validate';
+export { OPERATIONS, isProcessingOperation } from './operations';
+export type { Operation } from './operations';

@@ -1,0 +1,277 @@
+// Request validation with Laravel-style messages (`{"tasks":["The tasks field is required."]}`),
+// since SDKs print them. Unknown keys are kept in payloads and otherwise ignored.
+import { AppError } from '@convertd/errors';
+
+import { isOperation, OPERATIONS, type Operation } from './operations';
+
+type Json = Record<string, unknown>;
+type Errors = Record<string, string[]>;
+
+const NAME = /^[A-Za-z0-9_-]{1,100}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const FORMAT = /^[a-z0-9][a-z0-9._+-]{0,19}$/i;
+
+export interface JobTaskInput {
+  name: string;
+  operation: Operation;
+  /** The task as sent, minus the keys that are ours to interpret; `input` normalised to an array. */
+  payload: Json;
+  inputs: string[];
+  ignoreError: boolean;
+}
+
+export interface JobInput {
+  tag: string | null;
+  webhookUrl: string | null;
+  tasks: JobTaskInput[];
+}
+
+/** Validates `POST /v2/jobs`: names, operations, fields, that inputs exist, and no cycles. */
+export function parseJob(body: unknown): JobInput {
+  const errors: Errors = {};
+  const b = asObject(body);
+  const tasksField = b.tasks;
+  const entries =
+    tasksField !== null && typeof tasksField === 'object' && !Array.isArray(tasksField)
+      ? Object.entries(tasksField as Json)
+      : [];
+  if (entries.length === 0) {
+    fail({ tasks: ['The tasks field is required.'] });
+  }
+
+  const names = new Set(entries.map(([name]) => name));
+  const tasks: JobTaskInput[] = [];
+  for (const [name, raw] of entries) {
+    const at = `tasks.${name}`;
+    if (!NAME.test(name)) {
+      add(errors, at, 'The task name may only contain letters, numbers, dashes and underscores.');
+    }
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      add(errors, at, 'The task must be an object.');
+      continue;
+    }
+
+    const def = raw as Json;
+    if (!isOperation(def.operation)) {
+      add(errors, `${at}.operation`, operationMessage(def.operation));
+      continue;
+    }
+
+    const inputs = inputList(def.input, `${at}.input`, errors);
+    for (const input of inputs) {
+      if (!names.has(input)) {
+        add(errors, `${at}.input`, `The input task ${input} does not exist in this job.`);
+      } else if (input === name) {
+        add(errors, `${at}.input`, 'A task cannot be its own input.');
+      }
+    }
+    checkFields(def.operation, def, inputs, at, errors);
+    const { name: _n, ignore_error: ignore, ...rest } = def;
+    tasks.push({
+      name,
+      operation: def.operation,
+      payload: { ...rest, ...(def.input === undefined ? {} : { input: inputs }) },
+      inputs,
+      ignoreError: ignore === true || ignore === 'true' || ignore === 1,
+    });
+  }
+
+  const cycle = Object.keys(errors).length === 0 ? findCycle(tasks) : null;
+  if (cycle) {
+    add(errors, 'tasks', `The tasks ${cycle.join(' -> ')} form a cycle.`);
+  }
+  const tag = optionalString(b.tag, 'tag', errors);
+  const webhookUrl = optionalString(b.webhook_url, 'webhook_url', errors);
+  if (webhookUrl !== null && !isHttpUrl(webhookUrl)) {
+    add(errors, 'webhook_url', 'The webhook url format is invalid.');
+  }
+  if (Object.keys(errors).length > 0) {
+    fail(errors);
+  }
+
+  return { tag, webhookUrl, tasks };
+}
+
+export interface TaskInput {
+  operation: Operation;
+  name: string | null;
+  payload: Json;
+  inputIds: string[];
+}
+
+/** Validates `POST /v2/{operation}`: `input` holds task ids here, not names. */
+export function parseTask(operation: string, body: unknown): TaskInput {
+  if (!isOperation(operation)) {
+    throw new AppError('NOT_FOUND');
+  }
+
+  const errors: Errors = {};
+  const def = asObject(body);
+  const inputs = inputList(def.input, 'input', errors);
+  for (const id of inputs) {
+    if (!UUID.test(id)) {
+      add(errors, 'input', 'Invalid input task.');
+      break;
+    }
+  }
+  checkFields(operation, def, inputs, '', errors);
+  if (Object.keys(errors).length > 0) {
+    fail(errors);
+  }
+
+  const { operation: _o, name, ignore_error: _i, ...payload } = def;
+  if (def.input !== undefined) {
+    payload.input = inputs;
+  }
+
+  return { operation, name: typeof name === 'string' && name !== '' ? name : null, payload, inputIds: inputs };
+}
+
+function checkFields(operation: Operation, def: Json, inputs: string[], at: string, errors: Errors): void {
+  const key = (field: string) => (at ? `${at}.${field}` : field);
+  const needsInput = operation === 'convert' || operation === 'export/url';
+  if (needsInput && inputs.length === 0) {
+    add(errors, key('input'), 'The input field is required.');
+  }
+  switch (operation) {
+    case 'import/url':
+      if (typeof def.url !== 'string' || def.url === '') {
+        add(errors, key('url'), 'The url field is required.');
+      } else if (!isHttpUrl(def.url)) {
+        add(errors, key('url'), 'The url format is invalid.');
+      }
+      if (def.headers !== undefined && !isStringMap(def.headers)) {
+        add(errors, key('headers'), 'The headers must be an object of strings.');
+      }
+      break;
+    case 'import/base64':
+    case 'import/raw':
+      if (typeof def.file !== 'string') {
+        add(errors, key('file'), 'The file field is required.');
+      } else if (operation === 'import/base64' && !/^[A-Za-z0-9+/=_\s-]*$/.test(def.file)) {
+        add(errors, key('file'), 'The file must be base64 encoded.');
+      }
+      if (typeof def.filename !== 'string' || def.filename.trim() === '') {
+        add(errors, key('filename'), 'The filename field is required.');
+      }
+      break;
+    case 'convert':
+      if (typeof def.output_format !== 'string' || def.output_format === '') {
+        add(errors, key('output_format'), 'The output format field is required.');
+      } else if (!FORMAT.test(def.output_format)) {
+        add(errors, key('output_format'), 'The output format is invalid.');
+      }
+      if (def.input_format !== undefined && def.input_format !== null && (typeof def.input_format !== 'string' || !FORMAT.test(def.input_format))) {
+        add(errors, key('input_format'), 'The input format is invalid.');
+      }
+      break;
+    case 'import/upload':
+    case 'export/url':
+      break;
+  }
+  if (def.filename !== undefined && def.filename !== null && typeof def.filename !== 'string') {
+    add(errors, key('filename'), 'The filename must be a string.');
+  }
+  if (def.timeout !== undefined && def.timeout !== null && !(Number.isInteger(def.timeout) && (def.timeout as number) > 0)) {
+    add(errors, key('timeout'), 'The timeout must be a positive integer (seconds).');
+  }
+}
+
+function inputList(value: unknown, at: string, errors: Errors): string[] {
+  if (value === undefined || value === null) {
+    return [];
+  }
+  if (typeof value === 'string') {
+    return value === '' ? [] : [value];
+  }
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+    return [...new Set(value as string[])];
+  }
+
+  add(errors, at, 'The input must be a task name or a list of task names.');
+  return [];
+}
+
+function findCycle(tasks: JobTaskInput[]): string[] | null {
+  const byName = new Map(tasks.map((t) => [t.name, t]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (name: string): string[] | null => {
+    if (state.get(name) === 'done') {
+      return null;
+    }
+    if (state.get(name) === 'visiting') {
+      return [...stack.slice(stack.indexOf(name)), name];
+    }
+
+    state.set(name, 'visiting');
+    stack.push(name);
+    for (const input of byName.get(name)?.inputs ?? []) {
+      const cycle = visit(input);
+      if (cycle) {
+        return cycle;
+      }
+    }
+    stack.pop();
+    state.set(name, 'done');
+    return null;
+  };
+  for (const t of tasks) {
+    const cycle = visit(t.name);
+    if (cycle) {
+      return cycle;
+    }
+  }
+
+  return null;
+}
+
+function operationMessage(value: unknown): string {
+  if (typeof value !== 'string' || value === '') {
+    return 'The operation field is required.';
+  }
+
+  return `The operation ${value} is not supported. Supported: ${OPERATIONS.join(', ')}.`;
+}
+
+function optionalString(value: unknown, field: string, errors: Errors): string | null {
+  if (value === undefined || value === null || value === '') {
+    return null;
+  }
+  if (typeof value !== 'string') {
+    add(errors, field, `The ${field.replace('_', ' ')} must be a string.`);
+    return null;
+  }
+
+  return value;
+}
+
+function asObject(body: unknown): Json {
+  return body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Json) : {};
+}
+
+function isStringMap(value: unknown): boolean {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    Object.values(value as Json).every((v) => typeof v === 'string')
+  );
+}
+
+export function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+function add(errors: Errors, key: string, message: string): void {
+  (errors[key] ??= []).push(message);
+}
+
+function fail(errors: Errors): never {
+  throw new AppError('INVALID_DATA', { errors });
+}

@@ -1,0 +1,104 @@
+import os from 'node:os';
+import path from 'node:path';
+
+/** A bad setting: printed as one line by the entry points, never as a stack trace. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export interface Config {
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly port: number;
+  readonly syncPort: number;
+  readonly host: string;
+  /** Origin put into every URL the server returns; when unset, taken from the request. */
+  readonly publicUrl: string | undefined;
+  readonly dataDir: string;
+  readonly workDir: string;
+  /** Prefix of every Redis key (BullMQ queues and pub/sub channels). */
+  readonly queuePrefix: string;
+  readonly allowPrivateUrls: boolean;
+  readonly bootstrapApiKey: string | undefined;
+  readonly workerConcurrency: number;
+  readonly maxUploadBytes: number;
+  /** Seconds a task may run when it sets no `timeout`, and the most it may ask for. */
+  readonly defaultTaskTimeoutSec: number;
+  readonly maxTaskTimeoutSec: number;
+  /** Lifetime of signed upload and download URLs. */
+  readonly signedUrlTtlSec: number;
+  readonly sweepIntervalMs: number;
+  /** BullMQ lock: a worker that stops renewing it for this long is taken for dead. */
+  readonly lockDurationMs: number;
+  readonly maxTaskAttempts: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const dataDir = path.resolve(env.DATA_DIR ?? path.join(process.cwd(), 'data'));
+
+  return Object.freeze({
+    databaseUrl: env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/convertd',
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    port: int(env, 'PORT', 8080),
+    syncPort: int(env, 'SYNC_PORT', 8081),
+    host: env.HOST ?? '0.0.0.0',
+    publicUrl: origin(env.PUBLIC_URL),
+    dataDir,
+    workDir: path.resolve(env.WORK_DIR ?? path.join(os.tmpdir(), 'convertd-work')),
+    queuePrefix: env.QUEUE_PREFIX ?? 'convertd',
+    allowPrivateUrls: bool(env, 'CONVERTD_ALLOW_PRIVATE_URLS', false),
+    bootstrapApiKey: env.CONVERTD_BOOTSTRAP_API_KEY || undefined,
+    workerConcurrency: int(env, 'WORKER_CONCURRENCY', Math.max(1, os.availableParallelism())),
+    maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 1024 * 1024 * 1024),
+    defaultTaskTimeoutSec: int(env, 'TASK_TIMEOUT', 300),
+    maxTaskTimeoutSec: int(env, 'MAX_TASK_TIMEOUT', 5 * 3600),
+    signedUrlTtlSec: int(env, 'SIGNED_URL_TTL', 24 * 3600),
+    sweepIntervalMs: int(env, 'SWEEP_INTERVAL_MS', 15_000),
+    lockDurationMs: int(env, 'WORKER_LOCK_MS', 30_000),
+    maxTaskAttempts: int(env, 'TASK_ATTEMPTS', 2),
+  });
+}
+
+function int(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') {
+    return fallback;
+  }
+
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
+  }
+
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '') {
+    return fallback;
+  }
+  if (['1', 'true', 'yes', 'on'].includes(raw)) {
+    return true;
+  }
+  if (['0', 'false', 'no', 'off'].includes(raw)) {
+    return false;
+  }
+
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function origin(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') {
+    return undefined;
+  }
+
+  try {
+    const url = new URL(raw);
+    return `${url.protocol}//${url.host}`;
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be an absolute URL such as https://convert.example.com`);
+  }
+}

@@ -1,0 +1,15 @@
+export * from './graph/types';
+export { createJob, createTask } from './graph/create';
+export {
+  claimTask,
+  completeTask,
+  failTask,
+  beginUpload,
+  revertUpload,
+  cancelTask,
+  retryTask,
+} from './graph/lifecycle';
+export { deleteTask, deleteJob } from './graph/delete';
+export type { Deletion } from './graph/delete';
+export type { ClaimedTask, ClaimResult, Completion } from './graph/lifecycle';
+export { findStrandedTasks, findLostTasks } from './graph/sweep';

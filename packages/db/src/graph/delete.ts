@@ -1,0 +1,67 @@
+import { AppError } from '@convertd/errors';
+
+import type { Db } from '../client';
+import { emptyOutcome, refreshJob, settleDependants, taskChange } from './status';
+import type { Outcome, Router } from './types';
+
+export interface Deletion {
+  /** Storage keys of the files that belonged to the deleted tasks: the caller removes them. */
+  storageKeys: string[];
+  /** Tasks that were running: the caller tells their workers to stop. */
+  stoppedTaskIds: string[];
+  outcome: Outcome;
+}
+
+/** Deletes a task (failing the tasks that still waited for it) and reports what to clean up. */
+export async function deleteTask(db: Db, id: string, userId: number, route: Router): Promise<Deletion> {
+  return db.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<{ id: string; job_id: string | null; user_id: number; status: string }[]>`
+      SELECT id, job_id, user_id, status FROM tasks WHERE id = ${id}::uuid AND user_id = ${userId} FOR UPDATE`;
+    const row = rows[0];
+    if (!row) {
+      throw new AppError('NOT_FOUND');
+    }
+
+    const out = emptyOutcome();
+    const active = row.status === 'waiting' || row.status === 'processing';
+    if (active) {
+      await tx.$executeRaw`
+        UPDATE tasks SET status = 'error', code = 'CANCELLED', message = 'The task has been deleted', ended_at = now()
+        WHERE id = ${id}::uuid`;
+      out.changes.push(taskChange(row, 'error'));
+      await settleDependants(tx, id, route, out);
+    }
+
+    const files = await tx.taskFile.findMany({ where: { taskId: id }, select: { storageKey: true } });
+    await tx.task.delete({ where: { id } });
+    await refreshJob(tx, row.job_id, out);
+
+    return {
+      storageKeys: files.map((f) => f.storageKey),
+      stoppedTaskIds: row.status === 'processing' ? [id] : [],
+      outcome: out,
+    };
+  });
+}
+
+/** Deletes a job with all its tasks and reports what to clean up. */
+export async function deleteJob(db: Db, id: string, userId: number): Promise<Deletion> {
+  return db.$transaction(async (tx) => {
+    const job = await tx.job.findFirst({ where: { id, userId }, select: { id: true } });
+    if (!job) {
+      throw new AppError('NOT_FOUND');
+    }
+
+    const tasks = await tx.task.findMany({
+      where: { jobId: id },
+      select: { id: true, status: true, files: { select: { storageKey: true } } },
+    });
+    await tx.job.delete({ where: { id } });
+
+    return {
+      storageKeys: tasks.flatMap((t) => t.files.map((f) => f.storageKey)),
+      stoppedTaskIds: tasks.filter((t) => t.status === 'processing').map((t) => t.id),
+      outcome: emptyOutcome(),
+    };
+  });
+}

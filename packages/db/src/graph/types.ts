@@ -1,0 +1,54 @@
+import type { Prisma } from '../generated/prisma/client';
+
+export type TaskStatusName = 'waiting' | 'processing' | 'finished' | 'error';
+export type JobStatusName = TaskStatusName;
+
+/** Something that changed in a committed transaction; the caller publishes it as an event. */
+export interface Change {
+  kind: 'job' | 'task';
+  id: string;
+  jobId: string | null;
+  userId: number;
+  status: TaskStatusName;
+  event: 'created' | 'updated' | 'finished' | 'failed';
+}
+
+/** A task whose inputs are all done and that must now be handed to `queue`. */
+export interface Ready {
+  id: string;
+  queue: string;
+}
+
+export interface Outcome {
+  changes: Change[];
+  ready: Ready[];
+}
+
+/**
+ * Picks the queue of a task that is ready to run, or null when nothing needs to run it (an
+ * `import/upload` waits for its upload instead). Supplied by the caller, so this package never
+ * depends on queue naming.
+ */
+export type Router = (task: { id: string; operation: string; payload: Prisma.JsonValue }) => string | null;
+
+export interface StoredFile {
+  id: string;
+  filename: string;
+  storageKey: string;
+  size: bigint;
+  md5: string | null;
+  contentType: string | null;
+}
+
+export interface TaskSpec {
+  id: string;
+  name: string;
+  operation: string;
+  payload: Prisma.InputJsonObject;
+  ignoreError: boolean;
+  /** Names of the tasks of the same job whose files this task consumes, in order. */
+  inputs: string[];
+  priority?: number;
+  /** Initial result (the upload form of an `import/upload`). */
+  result?: Prisma.InputJsonObject;
+}

@@ -1,0 +1,8 @@
+export { IO_QUEUE, TASK_JOB_NAME, engineQueue, routeTask, engineOf, ENGINE_ALIASES } from './routing';
+export type { TaskJobData } from './routing';
+export { Dispatcher } from './dispatcher';
+export { EventBus } from './events';
+export type { TaskEvent, ControlMessage } from './events';
+export { advertiseEngine, listEngines } from './registry';
+export type { EngineAd } from './registry';
+export { connectRedis, pingRedis, RedisUnreachableError } from './redis';

@@ -1,0 +1,30 @@
+import type { Readable } from 'node:stream';
+
+export interface StoredObject {
+  size: number;
+  md5: string;
+}
+
+/** Inclusive byte range, as in an HTTP Range header. */
+export interface ReadRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * Where task files live. Keys are ours (`tasks/<taskId>/<fileId>`), never user file names.
+ * Implemented by local disk now and by S3-compatible storage next (issue #6).
+ */
+export interface Storage {
+  /** Streams `body` into `key`; the object appears whole or not at all. */
+  put(key: string, body: Readable, options?: { maxBytes?: number }): Promise<StoredObject>;
+  putFile(key: string, path: string): Promise<StoredObject>;
+  read(key: string, range?: ReadRange): Promise<Readable>;
+  /** Copies `key` to a local file (engines read local paths). */
+  download(key: string, path: string): Promise<void>;
+  size(key: string): Promise<number | null>;
+  copy(from: string, to: string): Promise<void>;
+  delete(keys: readonly string[]): Promise<void>;
+  /** True when the storage answers (for /readyz). */
+  ping(): Promise<boolean>;
+}
