@@ -1,0 +1,16 @@
+import CloudConvert from 'cloudconvert';
+
+export interface ConvertdTarget {
+  /** Main API origin of convertd, e.g. http://localhost:8080 (default: CONVERTD_URL). */
+  url?: string;
+  /** Sync API origin (SYNC_PORT). Without it, waits use the main origin's /wait routes. */
+  syncUrl?: string;
+}
+
+/** The official SDK client, pointed at convertd. */
+export class ConvertdCloudConvert extends CloudConvert {
+  constructor(apiKey: string, options?: ConvertdTarget);
+}
+
+/** Maps a cloudconvert.com API or sync URL to the convertd origin; other URLs pass unchanged. */
+export function rewriteUrl(url: string, target: { url: string; syncUrl?: string }): string;

@@ -1,0 +1,156 @@
+// Starts a real convertd (gateway on two ports, optionally a worker) on its own database, Redis
+// prefix and directories, for one test file.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+import pg from 'pg';
+import { Redis } from 'ioredis';
+
+import { buildApp } from '../apps/gateway/src/app';
+import { createDeps, type Deps } from '../apps/gateway/src/deps';
+import { startWorker, type WorkerOptions, type WorkerRuntime } from '../apps/worker/src/runtime';
+import { createLogger, loadConfig, type Config } from '../packages/config/src/index';
+import { createApiKey, SCOPES } from '../packages/db/src/keys';
+import { TEMPLATE_DB, adminUrl, databaseUrl } from './db-urls';
+
+export const CORPUS = path.resolve(import.meta.dirname, '../../shared/corpus');
+export const FIXTURES = path.resolve(import.meta.dirname, '../../shared/sdk-fixtures');
+
+export interface Stack {
+  config: Config;
+  deps: Deps;
+  worker: WorkerRuntime | null;
+  /** Main API origin, e.g. http://127.0.0.1:41234 */
+  url: string;
+  syncUrl: string;
+  env: Record<string, string>;
+  createUser(options?: { scopes?: readonly string[]; email?: string; credits?: number }): Promise<{ id: number; key: string }>;
+  startWorker(options?: WorkerOptions): Promise<WorkerRuntime>;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  worker?: boolean;
+  env?: Record<string, string>;
+  workerOptions?: WorkerOptions;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const id = randomBytes(4).toString('hex');
+  const dbName = `convertd_t_${id}`;
+  const admin = new pg.Client({ connectionString: adminUrl() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName} TEMPLATE ${TEMPLATE_DB}`);
+  await admin.end();
+
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), `convertd-test-${id}-`));
+  const [port, syncPort] = [await freePort(), await freePort()];
+  const env: Record<string, string> = {
+    DATABASE_URL: databaseUrl(dbName),
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    QUEUE_PREFIX: `cvt-${id}`,
+    DATA_DIR: path.join(root, 'data'),
+    WORK_DIR: path.join(root, 'work'),
+    PORT: String(port),
+    SYNC_PORT: String(syncPort),
+    CONVERTD_ALLOW_PRIVATE_URLS: 'true',
+    SWEEP_INTERVAL_MS: '2000',
+    WORKER_LOCK_MS: '5000',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  const logger = createLogger('test', env.LOG_LEVEL);
+  const deps = await createDeps(config, logger);
+  const main = buildApp(deps, { mode: 'main' });
+  const sync = buildApp(deps, { mode: 'sync' });
+  await main.listen({ port, host: '127.0.0.1' });
+  await sync.listen({ port: syncPort, host: '127.0.0.1' });
+
+  const workers: WorkerRuntime[] = [];
+  const start = async (workerOptions?: WorkerOptions) => {
+    const runtime = await startWorker(config, logger, workerOptions ?? options.workerOptions ?? {});
+    workers.push(runtime);
+    return runtime;
+  };
+  const worker = options.worker === false ? null : await start();
+  let users = 0;
+
+  return {
+    config,
+    deps,
+    worker,
+    url: `http://127.0.0.1:${port}`,
+    syncUrl: `http://127.0.0.1:${syncPort}`,
+    env,
+    startWorker: start,
+    async createUser(o = {}) {
+      users += 1;
+      const user = await deps.db.user.create({
+        data: { email: o.email ?? `user${users}-${id}@example.test`, username: `user${users}-${id}`, credits: o.credits ?? 100 },
+      });
+      const { key } = await createApiKey(deps.db, { userId: user.id, scopes: o.scopes ?? SCOPES });
+      return { id: user.id, key };
+    },
+    async close() {
+      await Promise.allSettled(workers.map((w) => w.close()));
+      await Promise.allSettled([main.close(), sync.close()]);
+      await deps.close();
+      const redis = new Redis(env.REDIS_URL!);
+      const keys = await redis.keys(`${env.QUEUE_PREFIX}:*`);
+      if (keys.length > 0) {
+        await redis.del(...keys);
+      }
+      redis.disconnect();
+      const drop = new pg.Client({ connectionString: adminUrl() });
+      await drop.connect();
+      await drop.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await drop.end();
+      await fs.rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `check` until it returns a value (for conditions no event announces). */
+export async function eventually<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) {
+      return value;
+    }
+    if (Date.now() > until) {
+      throw new Error('condition not met in time');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A fetch against the API with a key. */
+export async function api(stack: Stack, key: string, method: string, route: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${stack.url}${route}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, statusText: res.statusText, headers: res.headers, text, json: text ? (JSON.parse(text) as any) : undefined };
+}
