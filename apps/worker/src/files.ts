@@ -6,6 +6,7 @@ import path from 'node:path';
  */
 export function cleanFilename(name: string, fallback = 'file'): string {
   const base = name.split(/[\\/]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what goes
   const cleaned = base.replace(/[\u0000-\u001f\u007f]/g, '').replace(/^\.+/, '').trim().slice(0, 255);
 
   return cleaned === '' ? fallback : cleaned;

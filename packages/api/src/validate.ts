@@ -185,7 +185,7 @@ function inputList(value: unknown, at: string, errors: Errors): string[] {
     return value === '' ? [] : [value];
   }
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
-    return [...new Set(value as string[])];
+    return [...new Set(value)];
   }
 
   add(errors, at, 'The input must be a task name or a list of task names.');
