@@ -9,4 +9,6 @@ export default defineConfig({
   outDir: 'dist',
   clean: true,
   noExternal: [/^@convertd\//],
+  // Everything from npm stays external (and resolvable: pnpm links it next to each package).
+  skipNodeModulesBundle: true,
 });

@@ -11,7 +11,18 @@ export class DatabaseUnreachableError extends Error {
   override readonly name = 'DatabaseUnreachableError';
 }
 
-const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../../prisma/migrations');
+/** `prisma/migrations` of the repo, found upwards from this file (source) or the bundle (dist). */
+function migrationsDir(): string {
+  for (let dir = import.meta.dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'prisma', 'migrations');
+    if (fs.existsSync(candidate)) {
+      return candidate;
+    }
+    if (path.dirname(dir) === dir) {
+      throw new Error('prisma/migrations not found above ' + import.meta.dirname);
+    }
+  }
+}
 // Any constant works; it only keeps two processes from migrating at once.
 const MIGRATION_LOCK = 7_301_202;
 
@@ -49,7 +60,7 @@ export interface MigrationResult {
 }
 
 /** Applies every migration not yet recorded, each in its own transaction, under a lock. */
-export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promise<MigrationResult> {
+export async function migrate(databaseUrl: string, dir = migrationsDir()): Promise<MigrationResult> {
   const client = await connect(databaseUrl);
   const applied: string[] = [];
   try {
