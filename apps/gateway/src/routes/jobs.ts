@@ -73,7 +73,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
     const user = principal(request);
     const load = () => findJob(deps.db, request.params.id, user.userId);
     const found = wait
-      ? await deps.waiters.wait(request.params.id, load, (f) => isTerminal(f.job.status), ctx.abortOnClose(request))
+      ? await deps.waiters.wait(request.params.id, `job:${request.params.id}:${user.userId}`, load, (f) => isTerminal(f.job.status), ctx.abortOnClose(request))
       : await load();
     if (!found) {
       throw new AppError('NOT_FOUND');

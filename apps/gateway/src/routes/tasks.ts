@@ -59,7 +59,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     const user = principal(request);
     const load = () => findTask(deps.db, request.params.id, user.userId);
     const task = wait
-      ? await deps.waiters.wait(request.params.id, load, (t) => isTerminal(t.status), ctx.abortOnClose(request))
+      ? await deps.waiters.wait(request.params.id, `task:${request.params.id}:${user.userId}`, load, (t) => isTerminal(t.status), ctx.abortOnClose(request))
       : await load();
     if (!task) {
       throw new AppError('NOT_FOUND');

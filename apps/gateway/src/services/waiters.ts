@@ -10,6 +10,8 @@ const SAFETY_RECHECK_MS = 30_000;
  */
 export class Waiters {
   private readonly listeners = new Map<string, Set<() => void>>();
+  /** Reads in flight by key: waiters woken together by one event share one database read. */
+  private readonly reads = new Map<string, Promise<unknown>>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(events: EventBus) {
@@ -37,9 +39,16 @@ export class Waiters {
 
   /**
    * Re-runs `load` each time `id` changes until it returns something for which `done` holds.
-   * Resolves null when `signal` aborts (the client went away) or `load` finds nothing.
+   * Resolves null when `signal` aborts (the client went away) or `load` finds nothing. Waiters
+   * with the same `readKey` (same object, same user) share each read.
    */
-  async wait<T>(id: string, load: () => Promise<T | null>, done: (value: T) => boolean, signal: AbortSignal): Promise<T | null> {
+  async wait<T>(
+    id: string,
+    readKey: string,
+    load: () => Promise<T | null>,
+    done: (value: T) => boolean,
+    signal: AbortSignal,
+  ): Promise<T | null> {
     for (;;) {
       let wake!: () => void;
       const changed = new Promise<void>((resolve) => {
@@ -48,7 +57,7 @@ export class Waiters {
       this.add(id, wake);
       try {
         // Registered before the read, so a change between the read and the wait is not missed.
-        const value = await load();
+        const value = await this.shared(readKey, load);
         if (value === null || done(value) || signal.aborted) {
           return signal.aborted ? null : value;
         }
@@ -64,6 +73,16 @@ export class Waiters {
         this.remove(id, wake);
       }
     }
+  }
+
+  private shared<T>(key: string, load: () => Promise<T>): Promise<T> {
+    let read = this.reads.get(key) as Promise<T> | undefined;
+    if (!read) {
+      read = load().finally(() => this.reads.delete(key));
+      this.reads.set(key, read);
+    }
+
+    return read;
   }
 
   close(): void {
