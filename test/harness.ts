@@ -152,5 +152,5 @@ export async function api(stack: Stack, key: string, method: string, route: stri
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
-  return { status: res.status, statusText: res.statusText, headers: res.headers, text, json: text ? (JSON.parse(text) as any) : undefined };
+  return { status: res.status, statusText: res.statusText, headers: res.headers, text, json: text ? JSON.parse(text) : undefined };
 }

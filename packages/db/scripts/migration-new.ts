@@ -27,7 +27,7 @@ async function loadEngine(schema: string) {
     './schema_engine_bg.js': bg,
   });
   bg.__wbg_set_wasm(instance.exports);
-  (instance.exports as any).__wbindgen_start();
+  instance.exports.__wbindgen_start();
   const adapter = new PrismaPg({
     connectionString: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
   });

@@ -56,7 +56,8 @@ export function cancelled(reason: unknown): AppError {
 
 /** Maps a socket or TLS error of one connection to a message about the remote. */
 export function connectionFailure(err: unknown, host: string): AppError {
-  const code = String((err as { code?: unknown } | null)?.code ?? '');
+  const raw = (err as { code?: unknown } | null)?.code;
+  const code = typeof raw === 'string' ? raw : '';
   let message = `The connection to ${host} failed.`;
   if (code === 'ECONNREFUSED') {
     message = `The host ${host} refused the connection.`;

@@ -198,7 +198,7 @@ function createDeadline(timeoutMs: number, external: AbortSignal | undefined): D
 
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
+    const onAbort = (): void => reject(signal.reason as Error);
     if (signal.aborted) {
       onAbort();
     } else {

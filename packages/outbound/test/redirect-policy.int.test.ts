@@ -1,5 +1,6 @@
 // Redirect hops under allowPrivate=false. With no internet here, this file treats 127.0.0.1 as the
 // one "public" address (every other address keeps the real policy), so a first hop can succeed.
+import type * as CheckAddress from '../src/check-address';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { openUrl } from '../src/open-url';
@@ -8,7 +9,7 @@ import { startLocalServer } from './local-server';
 import type { LocalServer } from './local-server';
 
 vi.mock('../src/check-address', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../src/check-address')>();
+  const real = await importOriginal<typeof CheckAddress>();
 
   return {
     checkAddress: (ip: string) => (ip === '127.0.0.1' ? { allowed: true } : real.checkAddress(ip)),

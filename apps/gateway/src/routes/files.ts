@@ -40,7 +40,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
         maxFileBytes: deps.config.maxUploadBytes,
         onFile: (file) => deps.storage.put(key, file.stream, { maxBytes: deps.config.maxUploadBytes }),
       });
-      const stored = parsed.fileResult as { size: number; md5: string };
+      const stored = parsed.fileResult;
       const filename = parsed.file?.filename || 'file';
       const outcome = await completeTask(
         deps.db,
