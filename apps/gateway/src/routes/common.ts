@@ -61,4 +61,14 @@ export function sendJson(reply: FastifyReply, status: number, body: string): Fas
   return reply.code(status).type('application/json').header('cache-control', 'no-cache, private').send(body);
 }
 
-export const STATUSES = new Set(['waiting', 'processing', 'finished', 'error']);
+const STATUSES = new Set(['waiting', 'processing', 'finished', 'error']);
+
+/** `filter[status]`, checked against the four statuses. */
+export function statusFilter(query: Record<string, string>): 'waiting' | 'processing' | 'finished' | 'error' | undefined {
+  const status = filterOf(query, 'status');
+  if (status !== undefined && !STATUSES.has(status)) {
+    throw new AppError('INVALID_DATA', { errors: { 'filter.status': ['The selected filter.status is invalid.'] } });
+  }
+
+  return status as 'waiting' | 'processing' | 'finished' | 'error' | undefined;
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { listEnvelope, parseJob, serializeJob } from '@convertd/api';
-import { createJob, deleteJob, type JobStatus, type Prisma } from '@convertd/db';
+import { createJob, deleteJob, type Prisma } from '@convertd/db';
 import { AppError } from '@convertd/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
@@ -10,7 +10,7 @@ import { principal, requireScope } from '../plugins/auth';
 import { applyOutcome } from '../services/effects';
 import { uploadResult } from '../services/uploads';
 import { findJob, isTerminal, jobTasks } from '../services/views';
-import { filterOf, includesOf, linkQuery, pageOf, queryOf, sendData, sendJson, STATUSES } from './common';
+import { filterOf, includesOf, linkQuery, pageOf, queryOf, sendData, sendJson, statusFilter } from './common';
 import type { RouteContext } from './context';
 
 export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteContext): void {
@@ -45,14 +45,11 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
     const user = principal(request);
     const query = queryOf(request);
     const { page, perPage } = pageOf(query);
-    const status = filterOf(query, 'status');
-    if (status !== undefined && !STATUSES.has(status)) {
-      throw new AppError('INVALID_DATA', { errors: { 'filter.status': ['The selected filter.status is invalid.'] } });
-    }
+    const status = statusFilter(query);
 
     const tag = filterOf(query, 'tag');
     const rows = await deps.db.job.findMany({
-      where: { userId: user.userId, ...(status ? { status: status as JobStatus } : {}), ...(tag ? { tag } : {}) },
+      where: { userId: user.userId, ...(status ? { status } : {}), ...(tag ? { tag } : {}) },
       orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
       skip: (page - 1) * perPage,
       take: perPage + 1,

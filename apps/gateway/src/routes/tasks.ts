@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { listEnvelope, parseTask, serializeTask, OPERATIONS, type JobView, type TaskView } from '@convertd/api';
-import { cancelTask, createTask, deleteTask, retryTask, type TaskStatus } from '@convertd/db';
+import { cancelTask, createTask, deleteTask, retryTask } from '@convertd/db';
 import { AppError } from '@convertd/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
@@ -10,7 +10,7 @@ import { principal, requireScope } from '../plugins/auth';
 import { applyOutcome } from '../services/effects';
 import { uploadResult } from '../services/uploads';
 import { findJob, findTask, findTasks, isTerminal, isUuid } from '../services/views';
-import { filterOf, includesOf, linkQuery, pageOf, queryOf, sendData, sendJson, STATUSES } from './common';
+import { filterOf, includesOf, linkQuery, pageOf, queryOf, sendData, sendJson, statusFilter } from './common';
 import type { RouteContext } from './context';
 
 type WithId = FastifyRequest<{ Params: { id: string } }>;
@@ -23,10 +23,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     const user = principal(request);
     const query = queryOf(request);
     const { page, perPage } = pageOf(query);
-    const status = filterOf(query, 'status');
-    if (status !== undefined && !STATUSES.has(status)) {
-      throw new AppError('INVALID_DATA', { errors: { 'filter.status': ['The selected filter.status is invalid.'] } });
-    }
+    const status = statusFilter(query);
     const jobId = filterOf(query, 'job_id');
     if (jobId !== undefined && !isUuid(jobId)) {
       return sendJson(reply, 200, listEnvelope([], { origin: ctx.origin(request), path: '/v2/tasks', page, perPage, hasNext: false, query: linkQuery(query) }));
@@ -37,7 +34,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
       deps.db,
       {
         userId: user.userId,
-        ...(status ? { status: status as TaskStatus } : {}),
+        ...(status ? { status } : {}),
         ...(jobId ? { jobId } : {}),
         ...(operation ? { operation } : {}),
       },
