@@ -45,6 +45,8 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
     await fs.mkdir(workDir, { recursive: true });
     const output = await operation({ ctx, task, workDir, signal: controller.signal, deadline });
     stored = output.files.map((f) => f.storageKey);
+    // An operation that returned after its deadline (or a cancel) anyway must not finish the task.
+    controller.signal.throwIfAborted();
     const outcome = await completeTask(
       ctx.db,
       taskId,

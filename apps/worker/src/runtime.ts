@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Config, Logger } from '@convertd/config';
 import { createDb, getOrCreateSetting } from '@convertd/db';
 import { LibreOfficeEngine, type Engine } from '@convertd/engines';
+import { AppError } from '@convertd/errors';
 import {
   advertiseEngine,
   connectRedis,
@@ -59,7 +60,7 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
   const running: Running = new Map();
   events.on('control', (message) => {
     for (const id of message.taskIds) {
-      running.get(id)?.abort();
+      running.get(id)?.abort(new AppError('CANCELLED'));
     }
   });
 
