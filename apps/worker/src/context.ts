@@ -24,5 +24,7 @@ export interface WorkerContext {
   route: Router;
   engines: Map<string, DetectedEngine>;
   hostName: string;
+  /** This worker's own directory for task work dirs (under WORK_DIR/tasks). */
+  tasksDir: string;
   urlSecret: string;
 }

@@ -32,7 +32,7 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
   const timeoutSec = timeoutOf(task.payload, ctx);
   const deadline = Date.now() + timeoutSec * 1000;
   const timer = setTimeout(() => controller.abort(new AppError('ENGINE_TIMEOUT')), timeoutSec * 1000);
-  const workDir = path.join(ctx.config.workDir, `${taskId}-${randomUUID().slice(0, 8)}`);
+  const workDir = path.join(ctx.tasksDir, `${taskId}-${randomUUID().slice(0, 8)}`);
   const started = Date.now();
   let stored: string[] = [];
 

@@ -20,6 +20,7 @@ import {
 } from '@convertd/queue';
 import { LocalStorage } from '@convertd/storage';
 import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 
 import type { DetectedEngine, WorkerContext } from './context';
 import { runTask, type Running } from './runner';
@@ -52,11 +53,11 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
   await events.start();
   const storage = new LocalStorage(config.dataDir);
   await storage.init();
-  await fs.mkdir(config.workDir, { recursive: true });
+  const tasksDir = await prepareTasksDir(config, redis, hostName, logger);
   const urlSecret = await getOrCreateSetting(db, 'url_signing_secret', () => randomBytes(32).toString('hex'));
   const engines = await detectEngines(options.engines ?? defaultEngines(config), logger);
 
-  const context: WorkerContext = { config, logger, db, redis, storage, dispatcher, events, route: routeTask, engines, hostName, urlSecret };
+  const context: WorkerContext = { config, logger, db, redis, storage, dispatcher, events, route: routeTask, engines, hostName, tasksDir, urlSecret };
   const running: Running = new Map();
   events.on('control', (message) => {
     for (const id of message.taskIds) {
@@ -110,6 +111,7 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
       sweeps.stop();
       await Promise.all(workers.map((w) => w.close()));
       await redis.del(`${config.queuePrefix}:workers:${hostName}`).catch(() => undefined);
+      await fs.rm(tasksDir, { recursive: true, force: true });
       for (const e of engines.values()) {
         await e.engine.close?.();
       }
@@ -119,6 +121,25 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
       subscriber.disconnect();
     },
   };
+}
+
+/**
+ * Each worker keeps its task work dirs under WORK_DIR/tasks/<host>. The dirs of workers that are
+ * no longer alive (killed before they could clean up) are removed here.
+ */
+async function prepareTasksDir(config: Config, redis: Redis, hostName: string, logger: Logger): Promise<string> {
+  const root = path.join(config.workDir, 'tasks');
+  const own = path.join(root, hostName.replace(/[^\w.-]/g, '_'));
+  await fs.mkdir(own, { recursive: true });
+  for (const entry of await fs.readdir(root)) {
+    const dir = path.join(root, entry);
+    if (dir !== own && (await redis.exists(`${config.queuePrefix}:workers:${entry}`)) === 0) {
+      await fs.rm(dir, { recursive: true, force: true });
+      logger.info({ worker: entry }, 'removed the work dirs of a dead worker');
+    }
+  }
+
+  return own;
 }
 
 function defaultEngines(config: Config): Engine[] {

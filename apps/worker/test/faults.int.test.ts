@@ -50,9 +50,9 @@ afterAll(async () => {
 /** A worker in its own process serving a fake `slow` engine that takes 60 s per conversion. */
 async function startChildWorker(
   hostName: string,
+  workDir = path.join(tmp, `${hostName}-work`),
 ): Promise<{ child: ChildProcess; marker: string; workDir: string }> {
   const marker = path.join(tmp, `${hostName}.started`);
-  const workDir = path.join(tmp, `${hostName}-work`);
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
     cwd: ROOT,
     env: {
@@ -181,6 +181,23 @@ describe('worker killed mid-task', () => {
       await late.close();
     }
   }, 120_000);
+});
+
+describe('work dirs of dead workers', () => {
+  it('are removed by the next worker that starts on the same WORK_DIR', async () => {
+    const workDir = path.join(tmp, 'cleaner-work');
+    const ghost = path.join(workDir, 'tasks', 'ghost-host', 'some-task-1234');
+    fs.mkdirSync(ghost, { recursive: true });
+    fs.writeFileSync(path.join(ghost, 'in-0.docx'), 'left behind by a killed worker');
+
+    const worker = await startChildWorker('cleaner', workDir);
+    try {
+      expect(fs.existsSync(path.join(workDir, 'tasks', 'ghost-host'))).toBe(false);
+      expect(fs.readdirSync(path.join(workDir, 'tasks'))).toEqual(['cleaner']);
+    } finally {
+      await kill(worker.child);
+    }
+  }, 60_000);
 });
 
 describe('queue entries lost by Redis', () => {

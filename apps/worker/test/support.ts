@@ -2,6 +2,7 @@
 // server that records what it receives, and a look at the worker's work dir.
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 
 import { api, eventually, type Stack } from '../../../test/harness';
@@ -109,8 +110,11 @@ export async function exportedFiles(
 
 /** Entries of the worker's WORK_DIR that are task dirs (LibreOffice keeps its `profiles` there). */
 export async function taskDirs(workDir: string): Promise<string[]> {
-  const entries = await fs.readdir(workDir).catch(() => [] as string[]);
-  return entries.filter((e) => e !== 'profiles');
+  const tasks = path.join(workDir, 'tasks');
+  const workers = await fs.readdir(tasks).catch(() => [] as string[]);
+  const dirs = await Promise.all(workers.map(async (w) => (await fs.readdir(path.join(tasks, w)).catch(() => [] as string[])).map((d) => `${w}/${d}`)));
+  const other = (await fs.readdir(workDir).catch(() => [] as string[])).filter((e) => e !== 'profiles' && e !== 'tasks');
+  return [...other, ...dirs.flat()];
 }
 
 /** Waits until no task dir is left: the runner removes it right after recording the outcome. */

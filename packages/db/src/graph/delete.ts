@@ -52,6 +52,9 @@ export async function deleteJob(db: Db, id: string, userId: number): Promise<Del
       throw new AppError('NOT_FOUND');
     }
 
+    // Locked first: a task that ends right now either commits its files before we read them, or
+    // finds its row gone and deletes its own files.
+    await tx.$queryRaw`SELECT id FROM tasks WHERE job_id = ${id}::uuid ORDER BY id FOR UPDATE`;
     const tasks = await tx.task.findMany({
       where: { jobId: id },
       select: { id: true, status: true, files: { select: { storageKey: true } } },
