@@ -1,7 +1,9 @@
 // Periodic repairs that keep Postgres and Redis in agreement (ARCHITECTURE.md decision 1).
-import { findLostTasks, findStrandedTasks } from '@convertd/db';
+import { findLostTasks, findStrandedTasks, findUploadsInProgress, revertUpload } from '@convertd/db';
+import { UPLOAD_LEASE_SEC, uploadLeaseKey } from '@convertd/queue';
 
 import type { WorkerContext } from './context';
+import { publish } from './runner';
 
 /** Only one process of the deployment sweeps at a time. */
 const LOCK_KEY = 'sweep-lock';
@@ -13,7 +15,10 @@ export function startSweeps(ctx: WorkerContext): { stop(): void } {
   return { stop: () => clearInterval(timer) };
 }
 
-/** Re-queues ready tasks that Redis lost, and running tasks whose queue entry vanished. */
+/**
+ * Re-queues ready tasks that Redis lost and running tasks whose queue entry vanished, and gives
+ * back uploads whose gateway died mid-upload.
+ */
 export async function sweepOnce(ctx: WorkerContext): Promise<number> {
   const locked = await ctx.redis.set(`${ctx.config.queuePrefix}:${LOCK_KEY}`, ctx.hostName, 'PX', ctx.config.sweepIntervalMs, 'NX');
   if (locked !== 'OK') {
@@ -36,5 +41,21 @@ export async function sweepOnce(ctx: WorkerContext): Promise<number> {
     await ctx.dispatcher.enqueue(missing);
   }
 
+  await releaseAbandonedUploads(ctx);
+
   return missing.length;
+}
+
+async function releaseAbandonedUploads(ctx: WorkerContext): Promise<void> {
+  for (const upload of await findUploadsInProgress(ctx.db, UPLOAD_LEASE_SEC * 1000)) {
+    if ((await ctx.redis.exists(uploadLeaseKey(ctx.config.queuePrefix, upload.id))) === 1) {
+      continue;
+    }
+
+    const outcome = await revertUpload(ctx.db, upload.id, upload.attempts, 'The upload was interrupted; upload the file again.');
+    if (outcome) {
+      ctx.logger.warn({ taskId: upload.id }, 'upload abandoned by its gateway; task waits again');
+      await publish(ctx, outcome);
+    }
+  }
 }

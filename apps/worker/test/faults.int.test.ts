@@ -9,6 +9,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { beginUpload } from '../../../packages/db/src/index';
 import type { WorkerRuntime } from '../src/runtime';
 import { api, eventually, startStack, type Stack } from '../../../test/harness';
 import { FakeEngine } from './fixtures/fake-engine';
@@ -181,6 +182,26 @@ describe('worker killed mid-task', () => {
       await late.close();
     }
   }, 120_000);
+});
+
+describe('uploads whose gateway died', () => {
+  it('go back to waiting once their lease lapses, and accept a new upload', async () => {
+    const created = await api(stack, key, 'POST', '/v2/import/upload');
+    const id: string = created.json.data.id;
+    // A gateway took the upload and died: the task is processing, and no lease is held.
+    expect(await beginUpload(stack.deps.db, id)).not.toBeNull();
+    await stack.deps.db.$executeRaw`UPDATE tasks SET started_at = now() - interval '5 minutes' WHERE id = ${id}::uuid`;
+
+    const waiting = await eventually(async () => {
+      const task = await api(stack, key, 'GET', `/v2/tasks/${id}`);
+      return task.json.data.status === 'waiting' ? task.json.data : null;
+    }, 20_000);
+    expect(waiting.message).toBe('The upload was interrupted; upload the file again.');
+
+    const body = new FormData();
+    body.append('file', new Blob(['second try']), 'again.txt');
+    expect((await fetch(waiting.result.form.url, { method: 'POST', body })).status).toBe(201);
+  }, 60_000);
 });
 
 describe('work dirs of dead workers', () => {

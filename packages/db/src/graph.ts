@@ -12,4 +12,4 @@ export {
 export { deleteTask, deleteJob } from './graph/delete';
 export type { Deletion } from './graph/delete';
 export type { ClaimedTask, ClaimResult, Completion } from './graph/lifecycle';
-export { findStrandedTasks, findLostTasks } from './graph/sweep';
+export { findStrandedTasks, findLostTasks, findUploadsInProgress } from './graph/sweep';

@@ -6,3 +6,4 @@ export type { TaskEvent, ControlMessage } from './events';
 export { advertiseEngine, listEngines } from './registry';
 export type { EngineAd } from './registry';
 export { connectRedis, pingRedis, RedisUnreachableError } from './redis';
+export { holdUploadLease, uploadLeaseKey, UPLOAD_LEASE_SEC } from './uploads';

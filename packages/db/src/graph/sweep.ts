@@ -26,3 +26,16 @@ export async function findLostTasks(db: Db, olderThanMs: number, limit = 500) {
     take: limit,
   });
 }
+
+/** `import/upload` tasks that took an upload more than `olderThanMs` ago and have not ended. */
+export async function findUploadsInProgress(db: Db, olderThanMs: number, limit = 500) {
+  return db.task.findMany({
+    where: {
+      operation: 'import/upload',
+      status: 'processing',
+      startedAt: { lt: new Date(Date.now() - olderThanMs) },
+    },
+    select: { id: true, attempts: true },
+    take: limit,
+  });
+}
