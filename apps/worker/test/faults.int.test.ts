@@ -229,6 +229,10 @@ describe('queue entries lost by Redis', () => {
       (await createTask(stack, key, 'import/raw', { file: 'lost and found', filename: 'lost.txt' }))
         .id,
     );
+    // A worker of `lost` was here (its advertisement outlives it), so the task is accepted and
+    // queued, but nobody takes it before Redis loses it.
+    const earlier = await stack.startWorker({ engines: [new FakeEngine({ name: 'lost' })], hostName: 'earlier' });
+    await earlier.close();
     const conv = await createTask(stack, key, 'convert', {
       input: src.id,
       output_format: 'out',

@@ -129,6 +129,7 @@ export function parseTask(operation: string, body: unknown): TaskInput {
 
 function checkFields(operation: Operation, def: Json, inputs: string[], at: string, errors: Errors): void {
   const key = (field: string) => (at ? `${at}.${field}` : field);
+  checkNul(def, at, errors);
   const needsInput = operation === 'convert' || operation === 'export/url';
   if (needsInput && inputs.length === 0) {
     add(errors, key('input'), 'The input field is required.');
@@ -174,6 +175,20 @@ function checkFields(operation: Operation, def: Json, inputs: string[], at: stri
   }
   if (def.timeout !== undefined && def.timeout !== null && !(Number.isInteger(def.timeout) && (def.timeout as number) > 0)) {
     add(errors, key('timeout'), 'The timeout must be a positive integer (seconds).');
+  }
+}
+
+/** PostgreSQL cannot store U+0000 in JSON: say which field has one instead of failing later. */
+function checkNul(value: unknown, at: string, errors: Errors): void {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) {
+      add(errors, at, 'The field must not contain NUL characters (send binary content with import/base64).');
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      checkNul(k, at, errors);
+      checkNul(v, at ? `${at}.${k}` : k, errors);
+    }
   }
 }
 

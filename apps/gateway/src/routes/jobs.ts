@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { listEnvelope, parseJob, serializeJob } from '@convertd/api';
+import { isProcessingOperation, listEnvelope, parseJob, serializeJob } from '@convertd/api';
 import { createJob, deleteJob, type Prisma } from '@convertd/db';
 import { AppError } from '@convertd/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps';
 import { principal, requireScope } from '../plugins/auth';
 import { applyOutcome } from '../services/effects';
+import { checkEnginesServed } from '../services/engines';
 import { uploadResult } from '../services/uploads';
 import { findJob, isTerminal, jobTasks } from '../services/views';
 import { filterOf, includesOf, linkQuery, pageOf, queryOf, sendData, sendJson, statusFilter } from './common';
@@ -20,6 +21,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
   app.post('/v2/jobs', write, async (request, reply) => {
     const user = principal(request);
     const input = parseJob(request.body);
+    await checkEnginesServed(deps, input.tasks.filter((t) => isProcessingOperation(t.operation)).map((t) => ({ at: `tasks.${t.name}`, payload: t.payload })));
     const jobId = randomUUID();
     const tasks = input.tasks.map((t) => {
       const id = randomUUID();

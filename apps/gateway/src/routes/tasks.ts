@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 
-import { listEnvelope, parseTask, serializeTask, OPERATIONS, type JobView, type TaskView } from '@convertd/api';
+import {
+  isProcessingOperation,
+  listEnvelope,
+  parseTask,
+  serializeTask,
+  OPERATIONS,
+  type JobView,
+  type TaskView,
+} from '@convertd/api';
 import { cancelTask, createTask, deleteTask, retryTask } from '@convertd/db';
 import { AppError } from '@convertd/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -8,6 +16,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps';
 import { principal, requireScope } from '../plugins/auth';
 import { applyOutcome } from '../services/effects';
+import { checkEnginesServed } from '../services/engines';
 import { uploadResult } from '../services/uploads';
 import { findJob, findTask, findTasks, isTerminal, isUuid } from '../services/views';
 import { filterOf, includesOf, linkQuery, pageOf, queryOf, sendData, sendJson, statusFilter } from './common';
@@ -106,6 +115,9 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     app.post(`/v2/${operation}`, write, async (request, reply) => {
       const user = principal(request);
       const input = parseTask(operation, request.body);
+      if (isProcessingOperation(operation)) {
+        await checkEnginesServed(deps, [{ at: '', payload: input.payload }]);
+      }
       const id = randomUUID();
       const outcome = await createTask(
         deps.db,

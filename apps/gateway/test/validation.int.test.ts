@@ -1,0 +1,68 @@
+// Requests that would otherwise fail late (or never end) are refused at creation with a 422.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { api, startStack, type Stack } from '../../../test/harness';
+
+let stack: Stack;
+let key: string;
+
+beforeAll(async () => {
+  stack = await startStack();
+  key = (await stack.createUser()).key;
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const job = (convert: Record<string, unknown>) => ({
+  tasks: {
+    in: { operation: 'import/raw', file: 'x', filename: 'x.txt' },
+    c: { operation: 'convert', input: 'in', output_format: 'pdf', ...convert },
+  },
+});
+
+describe('engines at creation', () => {
+  it('refuses an engine no worker serves, in a job and standalone', async () => {
+    const inJob = await api(stack, key, 'POST', '/v2/jobs', job({ engine: 'nope' }));
+    expect(inJob.status).toBe(422);
+    expect(inJob.json).toEqual({
+      message: 'The given data was invalid.',
+      code: 'INVALID_DATA',
+      errors: { 'tasks.c.engine': ['No worker of this deployment serves the engine nope.'] },
+    });
+
+    const imported = await api(stack, key, 'POST', '/v2/import/raw', { file: 'x', filename: 'x.txt' });
+    const alone = await api(stack, key, 'POST', '/v2/convert', { input: imported.json.data.id, output_format: 'pdf', engine: 'nope' });
+    expect(alone.status).toBe(422);
+    expect(Object.keys(alone.json.errors)).toEqual(['engine']);
+    expect(await stack.deps.db.task.count({ where: { operation: 'convert' } })).toBe(0);
+  });
+
+  it('refuses a version nobody serves, and accepts served ones and the office alias', async () => {
+    const version = stack.worker!.context.engines.get('libreoffice')!.version;
+    const old = await api(stack, key, 'POST', '/v2/jobs', job({ engine: 'libreoffice', engine_version: '5.0' }));
+    expect(old.status).toBe(422);
+    expect(old.json.errors['tasks.c.engine_version'][0]).toBe(`The engine libreoffice is not served in version 5.0 (served: ${version}).`);
+
+    const minor = version.split('.').slice(0, 2).join('.');
+    for (const convert of [{ engine: 'libreoffice', engine_version: minor }, { engine: 'office' }, { engine_version: version }]) {
+      const created = await api(stack, key, 'POST', '/v2/jobs', job(convert));
+      expect(created.status).toBe(201);
+    }
+  });
+});
+
+describe('payloads PostgreSQL cannot store', () => {
+  it('answers 422 naming the field that holds a NUL character', async () => {
+    const raw = await api(stack, key, 'POST', '/v2/import/raw', { file: 'a\u0000b', filename: 'nul.txt' });
+    expect(raw.status).toBe(422);
+    expect(Object.keys(raw.json.errors)).toEqual(['file']);
+
+    const inJob = await api(stack, key, 'POST', '/v2/jobs', {
+      tasks: { in: { operation: 'import/url', url: 'https://example.com/a', filename: 'a\u0000.pdf' } },
+    });
+    expect(inJob.status).toBe(422);
+    expect(Object.keys(inJob.json.errors)).toEqual(['tasks.in.filename']);
+  });
+});
