@@ -5,6 +5,7 @@ import path from 'node:path';
 
 import { claimTask, completeTask, failTask, type Outcome } from '@convertd/db';
 import { AppError, isAppError } from '@convertd/errors';
+import { deliverOutcome } from '@convertd/queue';
 
 import type { WorkerContext } from './context';
 import { OPERATIONS } from './operations/index';
@@ -94,14 +95,5 @@ function timeoutOf(payload: Record<string, unknown>, ctx: WorkerContext): number
 }
 
 export async function publish(ctx: WorkerContext, outcome: Outcome): Promise<void> {
-  try {
-    await ctx.events.publish(outcome.changes);
-  } catch (err) {
-    ctx.logger.warn({ err }, 'event publish failed');
-  }
-  try {
-    await ctx.dispatcher.enqueue(outcome.ready);
-  } catch (err) {
-    ctx.logger.warn({ err }, 'enqueue failed; the sweep will retry');
-  }
+  await deliverOutcome(ctx, outcome);
 }

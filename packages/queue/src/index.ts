@@ -7,3 +7,4 @@ export { advertiseEngine, listEngines } from './registry';
 export type { EngineAd } from './registry';
 export { connectRedis, pingRedis, RedisUnreachableError } from './redis';
 export { holdUploadLease, uploadLeaseKey, UPLOAD_LEASE_SEC } from './uploads';
+export { deliverOutcome } from './deliver';
