@@ -902,3 +902,22 @@ async function postChunked(url: string, contentType: string, body: Buffer): Prom
 
   return res.statusCode ?? 0;
 }
+
+describe('a body whose last chunk fills the file stream', () => {
+  it('still ends when the consumer starts reading only after the whole body arrived', async () => {
+    const data = randomBytes(2 * MB);
+    const { body, contentType } = node3Body([], 'late reader.bin', data);
+    // The closing delimiter arrives in the same chunk as the end of the file, and more (an
+    // epilogue) follows: the body is paused for the file stream when the delimiter is parsed.
+    const chunks = [body.subarray(0, MB), body.subarray(MB), Buffer.from('epilogue\r\n')];
+    const parsed = await parse(Readable.from(chunks), contentType, {
+      onFile: async (file) => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return buffer(file.stream);
+      },
+    });
+
+    expect(parsed.fileResult.equals(data)).toBe(true);
+    expect(parsed.file.filename).toBe('late reader.bin');
+  });
+});

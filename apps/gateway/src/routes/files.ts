@@ -20,7 +20,7 @@ type UploadRequest = FastifyRequest<{ Params: { taskId: string } }>;
 type DownloadRequest = FastifyRequest<{ Params: { taskId: string; fileId: string; name: string } }>;
 
 export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteContext): void {
-  app.post('/upload/:taskId', async (request: UploadRequest, reply) => {
+  const upload = async (request: UploadRequest, reply: FastifyReply) => {
     const { taskId } = request.params;
     const query = queryOf(request);
     if (!isUuid(taskId) || !verifyPath(deps.urlSecret, `/upload/${taskId}`, query.expires, query.signature)) {
@@ -73,6 +73,13 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
 
     const task = await findTask(deps.db, taskId, (await deps.db.task.findUniqueOrThrow({ where: { id: taskId } })).userId);
     return sendData(reply, 201, serializeTask(task!, ctx.origin(request)));
+  };
+  // The handler reads the raw body itself, whatever its type: no parser may buffer (or misjudge
+  // as bad JSON) a body whose signature has not been checked yet.
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    scope.post('/upload/:taskId', upload);
   });
 
   const download = async (request: DownloadRequest, reply: FastifyReply, inline: boolean) => {
@@ -118,6 +125,17 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     return reply.send(await deps.storage.read(file.storageKey, range ?? undefined));
   };
 
-  app.get('/download/:taskId/:fileId/:name', (request: DownloadRequest, reply) => download(request, reply, false));
-  app.get('/download/:taskId/:fileId/inline/:name', (request: DownloadRequest, reply) => download(request, reply, true));
+  // HEAD before GET: Fastify's implicit HEAD route would announce Content-Length: 0.
+  for (const method of ['HEAD', 'GET'] as const) {
+    app.route({
+      method,
+      url: '/download/:taskId/:fileId/:name',
+      handler: (request: DownloadRequest, reply) => download(request, reply, false),
+    });
+    app.route({
+      method,
+      url: '/download/:taskId/:fileId/inline/:name',
+      handler: (request: DownloadRequest, reply) => download(request, reply, true),
+    });
+  }
 }

@@ -330,6 +330,9 @@ class UploadParser<T> {
       file.state = 'ended';
       file.stream.push(null);
     }
+    // The file stream takes no more reads once ended, so it will never resume a body paused for
+    // it: the epilogue must still be read for the body to end.
+    this.resumeBody();
   }
 
   private startHeaders(): void {

@@ -21,11 +21,15 @@ export interface CreateJobInput {
 export async function createJob(db: Db, input: CreateJobInput, route: Router): Promise<Outcome> {
   const ids = new Map(input.tasks.map((t) => [t.name, t.id]));
 
+  // Readers list a job's tasks by `created_at`: 1 ms apart keeps them in the order of definition.
+  const createdAt = Date.now();
+
   return db.$transaction(async (tx) => {
     const out = emptyOutcome();
     await tx.job.create({
       data: {
         id: input.id,
+        createdAt: new Date(createdAt),
         userId: input.userId,
         tag: input.tag,
         webhookUrl: input.webhookUrl,
@@ -33,10 +37,11 @@ export async function createJob(db: Db, input: CreateJobInput, route: Router): P
       },
     });
     await tx.task.createMany({
-      data: input.tasks.map((t) => ({
+      data: input.tasks.map((t, index) => ({
         id: t.id,
         userId: input.userId,
         jobId: input.id,
+        createdAt: new Date(createdAt + index),
         name: t.name,
         operation: t.operation,
         payload: t.payload,
