@@ -31,6 +31,7 @@ async function main(): Promise<void> {
 
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
+    deps.waiters.close();
     await Promise.allSettled([main.close(), sync.close()]);
     await deps.close();
     process.exit(0);

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { beginUpload } from '../../../packages/db/src/index';
+import { holdUploadLease } from '../../../packages/queue/src/index';
 import type { WorkerRuntime } from '../src/runtime';
 import { api, eventually, startStack, type Stack } from '../../../test/harness';
 import { FakeEngine } from './fixtures/fake-engine';
@@ -201,6 +202,21 @@ describe('uploads whose gateway died', () => {
     const body = new FormData();
     body.append('file', new Blob(['second try']), 'again.txt');
     expect((await fetch(waiting.result.form.url, { method: 'POST', body })).status).toBe(201);
+  }, 60_000);
+
+  it('stay processing while their gateway holds the lease', async () => {
+    const created = await api(stack, key, 'POST', '/v2/import/upload');
+    const id: string = created.json.data.id;
+    expect(await beginUpload(stack.deps.db, id)).not.toBeNull();
+    await stack.deps.db.$executeRaw`UPDATE tasks SET started_at = now() - interval '5 minutes' WHERE id = ${id}::uuid`;
+    const lease = holdUploadLease(redis, stack.env.QUEUE_PREFIX!, id);
+
+    // Three sweeps (SWEEP_INTERVAL_MS=2000) pass without touching it.
+    await new Promise((resolve) => setTimeout(resolve, 6500));
+    expect((await api(stack, key, 'GET', `/v2/tasks/${id}`)).json.data.status).toBe('processing');
+
+    await lease.release();
+    await eventually(async () => (await api(stack, key, 'GET', `/v2/tasks/${id}`)).json.data.status === 'waiting', 20_000);
   }, 60_000);
 });
 

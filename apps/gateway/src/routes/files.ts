@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { serializeTask } from '@convertd/api';
 import { beginUpload, completeTask, revertUpload } from '@convertd/db';
 import { AppError, isAppError } from '@convertd/errors';
+import { holdUploadLease } from '@convertd/queue';
 import { verifyPath } from '@convertd/storage';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -31,6 +32,9 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     if (!claim) {
       throw new AppError('CONFLICT', { message: 'This task is not waiting for an upload.' });
     }
+    // While held, the sweep knows this upload is alive; if this process dies, the lease lapses
+    // and the task goes back to waiting.
+    const lease = holdUploadLease(deps.redis, deps.config.queuePrefix, taskId);
     await applyOutcome(deps, claim.outcome);
 
     const fileId = randomUUID();
@@ -69,6 +73,8 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
       // Whatever is left of the body is not ours to read; close the connection after answering.
       reply.header('connection', 'close');
       throw err;
+    } finally {
+      await lease.release();
     }
 
     const task = await findTask(deps.db, taskId, (await deps.db.task.findUniqueOrThrow({ where: { id: taskId } })).userId);

@@ -13,6 +13,7 @@ export class Waiters {
   /** Reads in flight by key: waiters woken together by one event share one database read. */
   private readonly reads = new Map<string, Promise<unknown>>();
   private readonly timer: NodeJS.Timeout;
+  private closed = false;
 
   constructor(events: EventBus) {
     events.on('event', (e) => {
@@ -58,7 +59,8 @@ export class Waiters {
       try {
         // Registered before the read, so a change between the read and the wait is not missed.
         const value = await this.shared(readKey, load);
-        if (value === null || done(value) || signal.aborted) {
+        // Shutting down: answer with what there is rather than hold the server open.
+        if (value === null || done(value) || signal.aborted || this.closed) {
           return signal.aborted ? null : value;
         }
 
@@ -86,6 +88,7 @@ export class Waiters {
   }
 
   close(): void {
+    this.closed = true;
     clearInterval(this.timer);
     for (const id of [...this.listeners.keys()]) {
       this.notify(id);
