@@ -1,12 +1,16 @@
+import { STATUS_CODES } from 'node:http';
+
+import { AppError } from '@convertd/errors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 
 import type { Deletion } from '@convertd/db';
 
 import type { Deps } from './deps';
 import { registerBodyParsers } from './plugins/body';
-import { registerErrorHandling } from './plugins/errors';
+import { registerErrorHandling, sendError } from './plugins/errors';
 import { isSyncHost, originOf } from './plugins/origin';
 import type { RouteContext } from './routes/context';
+import { urlsFor } from './services/urls';
 import { registerFileRoutes } from './routes/files';
 import { registerHealthRoutes } from './routes/health';
 import { registerJobRoutes } from './routes/jobs';
@@ -28,6 +32,21 @@ export function buildApp(deps: Deps, options: AppOptions): FastifyInstance {
     trustProxy: true,
     // Sync waits may last as long as a job does.
     requestTimeout: 0,
+    // Download URLs end in the user's file name, which may be long (255 bytes, percent-encoded).
+    routerOptions: { maxParamLength: 4096 },
+    // Malformed URLs and oversized headers get our JSON error shape too.
+    frameworkErrors: (err, _request, reply) => {
+      sendError(reply, new AppError('BAD_REQUEST', { message: err.message }));
+    },
+    clientErrorHandler: (err, socket) => {
+      const status = (err as { code?: string }).code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const body = JSON.stringify({ message: STATUS_CODES[status], code: status === 431 ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST' });
+      if (socket.writable) {
+        socket.end(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      }
+    },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : crypto.randomUUID();
@@ -45,6 +64,7 @@ export function buildApp(deps: Deps, options: AppOptions): FastifyInstance {
 
   const ctx: RouteContext = {
     origin: (request) => originOf(request, deps.config, onSyncPort),
+    urls: (request) => urlsFor(deps, originOf(request, deps.config, onSyncPort)),
     abortOnClose(request) {
       const controller = new AbortController();
       request.raw.once('close', () => controller.abort());

@@ -26,5 +26,4 @@ export interface WorkerContext {
   hostName: string;
   /** This worker's own directory for task work dirs (under WORK_DIR/tasks). */
   tasksDir: string;
-  urlSecret: string;
 }

@@ -1,11 +1,10 @@
 // A worker process: consumes the queues of the engines found on this machine, plus `io`.
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
 import type { Config, Logger } from '@convertd/config';
-import { createDb, getOrCreateSetting } from '@convertd/db';
+import { createDb } from '@convertd/db';
 import { LibreOfficeEngine, type Engine } from '@convertd/engines';
 import { AppError } from '@convertd/errors';
 import {
@@ -53,11 +52,12 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
   await events.start();
   const storage = new LocalStorage(config.dataDir);
   await storage.init();
+  // Alive in Redis before its dir exists, so that no other worker takes the dir for a dead one's.
+  await redis.set(`${config.queuePrefix}:workers:${hostName}`, JSON.stringify({ host: hostName }), 'EX', AD_TTL_SEC);
   const tasksDir = await prepareTasksDir(config, redis, hostName, logger);
-  const urlSecret = await getOrCreateSetting(db, 'url_signing_secret', () => randomBytes(32).toString('hex'));
-  const engines = await detectEngines(options.engines ?? defaultEngines(config), logger);
+  const engines = await detectEngines(options.engines ?? defaultEngines(config, tasksDir), logger);
 
-  const context: WorkerContext = { config, logger, db, redis, storage, dispatcher, events, route: routeTask, engines, hostName, tasksDir, urlSecret };
+  const context: WorkerContext = { config, logger, db, redis, storage, dispatcher, events, route: routeTask, engines, hostName, tasksDir };
   const running: Running = new Map();
   events.on('control', (message) => {
     for (const id of message.taskIds) {
@@ -124,16 +124,23 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
 }
 
 /**
- * Each worker keeps its task work dirs under WORK_DIR/tasks/<host>. The dirs of workers that are
- * no longer alive (killed before they could clean up) are removed here.
+ * Each worker keeps its task work dirs (and its engines' scratch dirs) under
+ * WORK_DIR/tasks/<QUEUE_PREFIX>/<host>. Dirs of workers of the same deployment that are no longer
+ * alive (killed before they could clean up) and untouched for a while are removed here; other
+ * deployments sharing WORK_DIR have their own prefix dir and are never touched.
  */
 async function prepareTasksDir(config: Config, redis: Redis, hostName: string, logger: Logger): Promise<string> {
-  const root = path.join(config.workDir, 'tasks');
-  const own = path.join(root, hostName.replace(/[^\w.-]/g, '_'));
+  const root = path.join(config.workDir, 'tasks', safeName(config.queuePrefix));
+  const own = path.join(root, safeName(hostName));
   await fs.mkdir(own, { recursive: true });
   for (const entry of await fs.readdir(root)) {
     const dir = path.join(root, entry);
-    if (dir !== own && (await redis.exists(`${config.queuePrefix}:workers:${entry}`)) === 0) {
+    if (dir === own || (await redis.exists(`${config.queuePrefix}:workers:${entry}`)) === 1) {
+      continue;
+    }
+
+    const stat = await fs.stat(dir).catch(() => null);
+    if (stat && Date.now() - stat.mtimeMs > AD_TTL_SEC * 1000) {
       await fs.rm(dir, { recursive: true, force: true });
       logger.info({ worker: entry }, 'removed the work dirs of a dead worker');
     }
@@ -142,8 +149,14 @@ async function prepareTasksDir(config: Config, redis: Redis, hostName: string, l
   return own;
 }
 
-function defaultEngines(config: Config): Engine[] {
-  return [new LibreOfficeEngine({ profileRoot: path.join(config.workDir, 'profiles', 'libreoffice') })];
+function safeName(name: string): string {
+  return name.replace(/[^\w.-]/g, '_');
+}
+
+function defaultEngines(config: Config, tasksDir: string): Engine[] {
+  return [
+    new LibreOfficeEngine({ profileRoot: path.join(config.workDir, 'profiles', 'libreoffice'), workRoot: tasksDir }),
+  ];
 }
 
 async function detectEngines(candidates: Engine[], logger: Logger): Promise<Map<string, DetectedEngine>> {

@@ -223,14 +223,25 @@ describe('uploads whose gateway died', () => {
 describe('work dirs of dead workers', () => {
   it('are removed by the next worker that starts on the same WORK_DIR', async () => {
     const workDir = path.join(tmp, 'cleaner-work');
-    const ghost = path.join(workDir, 'tasks', 'ghost-host', 'some-task-1234');
-    fs.mkdirSync(ghost, { recursive: true });
-    fs.writeFileSync(path.join(ghost, 'in-0.docx'), 'left behind by a killed worker');
+    const ours = path.join(workDir, 'tasks', stack.env.QUEUE_PREFIX!);
+    const ghost = path.join(ours, 'ghost-host');
+    fs.mkdirSync(path.join(ghost, 'some-task-1234'), { recursive: true });
+    fs.writeFileSync(path.join(ghost, 'some-task-1234', 'in-0.docx'), 'left behind by a killed worker');
+    const longAgo = new Date(Date.now() - 10 * 60_000);
+    fs.utimesSync(ghost, longAgo, longAgo);
+    // A worker that died a moment ago might still be writing its last files: wait for later.
+    const fresh = path.join(ours, 'just-died');
+    fs.mkdirSync(fresh, { recursive: true });
+    // Another deployment sharing WORK_DIR: not ours to judge, whatever its age.
+    const foreign = path.join(workDir, 'tasks', 'other-deployment', 'its-worker');
+    fs.mkdirSync(foreign, { recursive: true });
+    fs.utimesSync(foreign, longAgo, longAgo);
 
     const worker = await startChildWorker('cleaner', workDir);
     try {
-      expect(fs.existsSync(path.join(workDir, 'tasks', 'ghost-host'))).toBe(false);
-      expect(fs.readdirSync(path.join(workDir, 'tasks'))).toEqual(['cleaner']);
+      expect(fs.existsSync(ghost)).toBe(false);
+      expect(fs.readdirSync(ours).sort()).toEqual(['cleaner', 'just-died']);
+      expect(fs.existsSync(foreign)).toBe(true);
     } finally {
       await kill(worker.child);
     }

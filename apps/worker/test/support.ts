@@ -111,7 +111,10 @@ export async function exportedFiles(
 /** Entries of the worker's WORK_DIR that are task dirs (LibreOffice keeps its `profiles` there). */
 export async function taskDirs(workDir: string): Promise<string[]> {
   const tasks = path.join(workDir, 'tasks');
-  const workers = await fs.readdir(tasks).catch(() => [] as string[]);
+  const prefixes = await fs.readdir(tasks).catch(() => [] as string[]);
+  const workers = (
+    await Promise.all(prefixes.map(async (p) => (await fs.readdir(path.join(tasks, p)).catch(() => [] as string[])).map((w) => `${p}/${w}`)))
+  ).flat();
   const dirs = await Promise.all(workers.map(async (w) => (await fs.readdir(path.join(tasks, w)).catch(() => [] as string[])).map((d) => `${w}/${d}`)));
   const other = (await fs.readdir(workDir).catch(() => [] as string[])).filter((e) => e !== 'profiles' && e !== 'tasks');
   return [...other, ...dirs.flat()];

@@ -44,6 +44,16 @@ export interface UserView {
   createdAt: Date;
 }
 
+/**
+ * How our own URLs reach clients: results store bare paths (`/upload/<task>`,
+ * `/download/<task>/<file>/<name>`), signed afresh and made absolute each time they are shown,
+ * so a URL never outlives the moment it was handed out by more than the signing TTL.
+ */
+export interface Urls {
+  origin: string;
+  sign(path: string): string;
+}
+
 export interface TaskExtras {
   include?: ReadonlySet<string>;
   retries?: TaskView[];
@@ -56,7 +66,7 @@ export function timestamp(date: Date | null): string | null {
   return date === null ? null : `${date.toISOString().slice(0, 19)}+00:00`;
 }
 
-export function serializeTask(task: TaskView, origin: string, extras: TaskExtras = {}): Record<string, unknown> {
+export function serializeTask(task: TaskView, urls: Urls, extras: TaskExtras = {}): Record<string, unknown> {
   const include = extras.include ?? new Set<string>();
   const out: Record<string, unknown> = { id: task.id };
   if (task.jobId !== null) {
@@ -76,7 +86,7 @@ export function serializeTask(task: TaskView, origin: string, extras: TaskExtras
   if (include.has('payload')) {
     out.payload = task.payload;
   }
-  out.result = absoluteResult(task.result, origin);
+  out.result = absoluteResult(task.result, urls);
   out.created_at = timestamp(task.createdAt);
   out.started_at = timestamp(task.startedAt);
   out.ended_at = timestamp(task.endedAt);
@@ -88,20 +98,20 @@ export function serializeTask(task: TaskView, origin: string, extras: TaskExtras
   out.storage = null;
   out.depends_on_task_ids = task.dependsOnTaskIds;
   if (include.has('retries')) {
-    out.retries = (extras.retries ?? []).map((t) => serializeTask(t, origin));
+    out.retries = (extras.retries ?? []).map((t) => serializeTask(t, urls));
   }
   if (include.has('depends_on_tasks')) {
-    out.depends_on_tasks = (extras.dependsOnTasks ?? []).map((t) => serializeTask(t, origin));
+    out.depends_on_tasks = (extras.dependsOnTasks ?? []).map((t) => serializeTask(t, urls));
   }
   if (include.has('job') && extras.job) {
-    out.job = serializeJob(extras.job, origin);
+    out.job = serializeJob(extras.job, urls);
   }
-  out.links = { self: `${origin}/v2/tasks/${task.id}` };
+  out.links = { self: `${urls.origin}/v2/tasks/${task.id}` };
 
   return out;
 }
 
-export function serializeJob(job: JobView, origin: string, tasks?: TaskView[]): Record<string, unknown> {
+export function serializeJob(job: JobView, urls: Urls, tasks?: TaskView[]): Record<string, unknown> {
   const out: Record<string, unknown> = {
     id: job.id,
     tag: job.tag,
@@ -111,9 +121,9 @@ export function serializeJob(job: JobView, origin: string, tasks?: TaskView[]): 
     ended_at: timestamp(job.endedAt),
   };
   if (tasks) {
-    out.tasks = tasks.map((t) => serializeTask(t, origin));
+    out.tasks = tasks.map((t) => serializeTask(t, urls));
   }
-  out.links = { self: `${origin}/v2/jobs/${job.id}` };
+  out.links = { self: `${urls.origin}/v2/jobs/${job.id}` };
 
   return out;
 }
@@ -173,8 +183,8 @@ export function listEnvelope(items: unknown[], page: Page): string {
   });
 }
 
-/** Stored results keep our own URLs as paths; clients get them on the origin they can reach. */
-function absoluteResult(result: unknown, origin: string): unknown {
+/** Stored results keep our own URLs as bare paths; clients get them signed, on their origin. */
+function absoluteResult(result: unknown, urls: Urls): unknown {
   if (result === null || typeof result !== 'object') {
     return result ?? null;
   }
@@ -182,11 +192,11 @@ function absoluteResult(result: unknown, origin: string): unknown {
   const copy = { ...(result as Record<string, unknown>) };
   const form = copy.form as { url?: unknown; parameters?: unknown } | undefined;
   if (form && typeof form.url === 'string' && form.url.startsWith('/')) {
-    copy.form = { ...form, url: origin + form.url };
+    copy.form = { ...form, url: urls.origin + urls.sign(form.url) };
   }
   if (Array.isArray(copy.files)) {
     copy.files = copy.files.map((f: Record<string, unknown>) =>
-      typeof f.url === 'string' && f.url.startsWith('/') ? { ...f, url: origin + f.url } : f,
+      typeof f.url === 'string' && f.url.startsWith('/') ? { ...f, url: urls.origin + urls.sign(f.url) } : f,
     );
   }
 

@@ -10,6 +10,8 @@ type Errors = Record<string, string[]>;
 const NAME = /^[A-Za-z0-9_-]{1,100}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FORMAT = /^[a-z0-9][a-z0-9._+-]{0,19}$/i;
+const MAX_TASKS = 200;
+const MAX_TAG_LENGTH = 1000;
 
 export interface JobTaskInput {
   name: string;
@@ -37,6 +39,10 @@ export function parseJob(body: unknown): JobInput {
       : [];
   if (entries.length === 0) {
     fail({ tasks: ['The tasks field is required.'] });
+  }
+
+  if (entries.length > MAX_TASKS) {
+    fail({ tasks: [`A job may have at most ${MAX_TASKS} tasks.`] });
   }
 
   const names = new Set(entries.map(([name]) => name));
@@ -80,7 +86,11 @@ export function parseJob(body: unknown): JobInput {
   if (cycle) {
     add(errors, 'tasks', `The tasks ${cycle.join(' -> ')} form a cycle.`);
   }
+  checkNul({ tag: b.tag, webhook_url: b.webhook_url }, '', errors);
   const tag = optionalString(b.tag, 'tag', errors);
+  if (tag !== null && tag.length > MAX_TAG_LENGTH) {
+    add(errors, 'tag', `The tag may not be greater than ${MAX_TAG_LENGTH} characters.`);
+  }
   const webhookUrl = optionalString(b.webhook_url, 'webhook_url', errors);
   if (webhookUrl !== null && !isHttpUrl(webhookUrl)) {
     add(errors, 'webhook_url', 'The webhook url format is invalid.');

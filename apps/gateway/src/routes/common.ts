@@ -8,6 +8,9 @@ export function queryOf(request: FastifyRequest): Record<string, string> {
   for (const [key, value] of Object.entries((request.query ?? {}) as Record<string, unknown>)) {
     const v = Array.isArray(value) ? value[value.length - 1] : value;
     if (typeof v === 'string' && v !== '') {
+      if (v.includes('\u0000') || key.includes('\u0000')) {
+        throw new AppError('INVALID_DATA', { errors: { [key.replace(/\u0000/g, '')]: ['The value must not contain NUL characters.'] } });
+      }
       out[key] = v;
     }
   }
@@ -40,7 +43,7 @@ function positive(raw: string | undefined, fallback: number, field: string): num
   }
 
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
+  if (!Number.isSafeInteger(value) || value < 1 || value > MAX_PAGE) {
     throw new AppError('INVALID_DATA', { errors: { [field]: [`The ${field.replace('_', ' ')} must be a positive integer.`] } });
   }
 
@@ -60,6 +63,9 @@ export function sendData(reply: FastifyReply, status: number, data: unknown): Fa
 export function sendJson(reply: FastifyReply, status: number, body: string): FastifyReply {
   return reply.code(status).type('application/json').header('cache-control', 'no-cache, private').send(body);
 }
+
+/** Deeper pages than this are refused rather than handed to the database as huge offsets. */
+const MAX_PAGE = 1_000_000;
 
 const STATUSES = new Set(['waiting', 'processing', 'finished', 'error']);
 

@@ -78,7 +78,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     }
 
     const task = await findTask(deps.db, taskId, (await deps.db.task.findUniqueOrThrow({ where: { id: taskId } })).userId);
-    return sendData(reply, 201, serializeTask(task!, ctx.origin(request)));
+    return sendData(reply, 201, serializeTask(task!, ctx.urls(request)));
   };
   // The handler reads the raw body itself, whatever its type: no parser may buffer (or misjudge
   // as bad JSON) a body whose signature has not been checked yet.

@@ -9,7 +9,7 @@ import type { Deps } from '../deps';
 import { principal, requireScope } from '../plugins/auth';
 import { applyOutcome } from '../services/effects';
 import { checkEnginesServed } from '../services/engines';
-import { uploadResult } from '../services/uploads';
+import { uploadResult } from '../services/urls';
 import { findJob, isTerminal, jobTasks } from '../services/views';
 import { filterOf, includesOf, linkQuery, pageOf, queryOf, sendData, sendJson, statusFilter } from './common';
 import type { RouteContext } from './context';
@@ -29,7 +29,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
         ...t,
         id,
         payload: t.payload as Prisma.InputJsonObject,
-        ...(t.operation === 'import/upload' ? { result: uploadResult(deps, id) } : {}),
+        ...(t.operation === 'import/upload' ? { result: uploadResult(id) } : {}),
       };
     });
     const outcome = await createJob(
@@ -40,7 +40,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
     await applyOutcome(deps, outcome);
 
     const found = await findJob(deps.db, jobId, user.userId);
-    return sendData(reply, 201, serializeJob(found!.job, ctx.origin(request), found!.tasks));
+    return sendData(reply, 201, serializeJob(found!.job, ctx.urls(request), found!.tasks));
   });
 
   app.get('/v2/jobs', read, async (request, reply) => {
@@ -59,7 +59,8 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
     const jobs = rows.slice(0, perPage);
     const origin = ctx.origin(request);
     const withTasks = includesOf(query).has('tasks') ? await jobTasks(deps.db, jobs.map((j) => j.id)) : null;
-    const data = jobs.map((j) => serializeJob(j, origin, withTasks?.get(j.id)));
+    const urls = ctx.urls(request);
+    const data = jobs.map((j) => serializeJob(j, urls, withTasks?.get(j.id)));
 
     return sendJson(
       reply,
@@ -78,7 +79,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
       throw new AppError('NOT_FOUND');
     }
 
-    return serializeJob(found.job, ctx.origin(request), found.tasks);
+    return serializeJob(found.job, ctx.urls(request), found.tasks);
   };
 
   app.get<{ Params: { id: string } }>('/v2/jobs/:id', read, async (request, reply) =>

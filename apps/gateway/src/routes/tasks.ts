@@ -17,7 +17,7 @@ import type { Deps } from '../deps';
 import { principal, requireScope } from '../plugins/auth';
 import { applyOutcome } from '../services/effects';
 import { checkEnginesServed } from '../services/engines';
-import { uploadResult } from '../services/uploads';
+import { uploadResult } from '../services/urls';
 import { findJob, findTask, findTasks, isTerminal, isUuid } from '../services/views';
 import { filterOf, includesOf, linkQuery, pageOf, queryOf, sendData, sendJson, statusFilter } from './common';
 import type { RouteContext } from './context';
@@ -50,9 +50,10 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
       { skip: (page - 1) * perPage, take: perPage + 1 },
     );
     const origin = ctx.origin(request);
+    const urls = ctx.urls(request);
     const include = includesOf(query);
     const tasks = rows.slice(0, perPage);
-    const data = await Promise.all(tasks.map(async (t) => serializeTask(t, origin, { include, ...(await extrasOf(deps, t, include, user.userId)) })));
+    const data = await Promise.all(tasks.map(async (t) => serializeTask(t, urls, { include, ...(await extrasOf(deps, t, include, user.userId)) })));
 
     return sendJson(
       reply,
@@ -72,7 +73,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     }
 
     const include = includesOf(queryOf(request));
-    return serializeTask(task, ctx.origin(request), { include, ...(await extrasOf(deps, task, include, user.userId)) });
+    return serializeTask(task, ctx.urls(request), { include, ...(await extrasOf(deps, task, include, user.userId)) });
   };
 
   app.get('/v2/tasks/:id', read, async (request: WithId, reply) => sendData(reply, 200, await show(request, request.isSync)));
@@ -93,12 +94,12 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     mustBeUuid(request.params.id);
     const id = randomUUID();
     const outcome = await retryTask(deps.db, request.params.id, id, user.userId, deps.route, (operation) =>
-      operation === 'import/upload' ? uploadResult(deps, id) : undefined,
+      operation === 'import/upload' ? uploadResult(id) : undefined,
     );
     await applyOutcome(deps, outcome);
     const task = await findTask(deps.db, id, user.userId);
 
-    return sendData(reply, 201, serializeTask(task!, ctx.origin(request)));
+    return sendData(reply, 201, serializeTask(task!, ctx.urls(request)));
   });
 
   app.delete('/v2/tasks/:id', write, async (request: WithId, reply) => {
@@ -128,14 +129,14 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
           operation,
           payload: input.payload as never,
           inputIds: input.inputIds,
-          ...(operation === 'import/upload' ? { result: uploadResult(deps, id) } : {}),
+          ...(operation === 'import/upload' ? { result: uploadResult(id) } : {}),
         },
         deps.route,
       );
       await applyOutcome(deps, outcome);
       const task = await findTask(deps.db, id, user.userId);
 
-      return sendData(reply, 201, serializeTask(task!, ctx.origin(request)));
+      return sendData(reply, 201, serializeTask(task!, ctx.urls(request)));
     });
   }
 }

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 
 import { AppError } from '@convertd/errors';
-import { signPath } from '@convertd/storage';
 
 import type { OperationOutput, OperationRun } from './index';
 
-/** `export/url`: copies the input files to this task and signs a download URL for each. */
+/**
+ * `export/url`: copies the input files to this task and lists a download path for each; the
+ * gateway signs it each time the task is shown.
+ */
 export async function runExportUrl({ ctx, task }: OperationRun): Promise<OperationOutput> {
   if (task.inputFiles.length === 0) {
     throw new AppError('NO_INPUT_FILES');
@@ -13,20 +15,17 @@ export async function runExportUrl({ ctx, task }: OperationRun): Promise<Operati
 
   const payload = task.payload as Record<string, unknown>;
   const inline = payload.inline === true || payload.inline === 'true';
-  const expiresAt = Date.now() / 1000 + ctx.config.signedUrlTtlSec;
   const files = [];
   const listed = [];
   for (const input of task.inputFiles) {
     const id = randomUUID();
     const key = `tasks/${task.id}/${id}`;
     await ctx.storage.copy(input.storageKey, key);
-    const signedPath = `/download/${task.id}/${id}${inline ? '/inline' : ''}`;
-    const { expires, signature } = signPath(ctx.urlSecret, signedPath, expiresAt);
     files.push({ ...input, id, storageKey: key });
     listed.push({
       filename: input.filename,
       size: Number(input.size),
-      url: `${signedPath}/${encodeURIComponent(input.filename)}?expires=${expires}&signature=${signature}`,
+      url: `/download/${task.id}/${id}${inline ? '/inline' : ''}/${encodeURIComponent(input.filename)}`,
     });
   }
 

@@ -1,0 +1,109 @@
+// Edge cases found by trying convertd as a new user would: URLs that expire, long names,
+// malformed requests and values the database cannot hold.
+import net from 'node:net';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { api, eventually, startStack, type Stack } from '../../../test/harness';
+
+let stack: Stack;
+let key: string;
+
+beforeAll(async () => {
+  stack = await startStack({ env: { SIGNED_URL_TTL: '1' } });
+  key = (await stack.createUser()).key;
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function upload(url: string, name: string, content: string) {
+  const body = new FormData();
+  body.append('file', new Blob([content]), name);
+  return fetch(url, { method: 'POST', body });
+}
+
+describe('signed URLs', () => {
+  it('are signed afresh each time a task is shown, so an expired form can be fetched again', async () => {
+    const created = await api(stack, key, 'POST', '/v2/import/upload');
+    const stale: string = created.json.data.result.form.url;
+    await sleep(2100);
+    const refused = await upload(stale, 'late.txt', 'too late');
+    expect(refused.status).toBe(403);
+    expect((await refused.json())).toMatchObject({ code: 'INVALID_SIGNATURE' });
+
+    const again = await api(stack, key, 'GET', `/v2/tasks/${created.json.data.id}`);
+    const fresh: string = again.json.data.result.form.url;
+    expect(fresh).not.toBe(stale);
+    expect((await upload(fresh, 'late.txt', 'in time')).status).toBe(201);
+  });
+
+  it('keep export downloads reachable, long file names included', async () => {
+    const name = `${'Långt_filnamn_med_svenska_bokstäver_'.repeat(6)}slut.txt`;
+    expect(name.length).toBeGreaterThan(200);
+    const job = await api(stack, key, 'POST', '/v2/jobs', {
+      tasks: {
+        in: { operation: 'import/raw', file: 'long name, short content', filename: name },
+        out: { operation: 'export/url', input: 'in' },
+      },
+    });
+    const show = () => api(stack, key, 'GET', `/v2/jobs/${job.json.data.id}`);
+    const finished = await eventually(async () => {
+      const current = await show();
+      return current.json.data.status === 'finished' ? current.json.data : null;
+    });
+    const first = finished.tasks.find((t: { name: string }) => t.name === 'out').result.files[0];
+    expect(first.filename).toBe(name);
+    const download = await fetch(first.url);
+    expect(download.status).toBe(200);
+    expect(await download.text()).toBe('long name, short content');
+
+    await sleep(2100);
+    expect((await fetch(first.url)).status).toBe(403);
+    const later = (await show()).json.data.tasks.find((t: { name: string }) => t.name === 'out').result.files[0];
+    expect((await fetch(later.url)).status).toBe(200);
+  });
+});
+
+describe('malformed requests', () => {
+  it('answer a malformed URL with a JSON error', async () => {
+    const res = await api(stack, key, 'GET', '/v2/jobs/%zz');
+    expect(res.status).toBe(400);
+    expect(res.json.code).toBe('BAD_REQUEST');
+  });
+
+  it('answer oversized headers with a JSON 431', async () => {
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(new URL(stack.url).port), '127.0.0.1', () => {
+        socket.write(`GET /v2/users/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      });
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(raw).toContain('Content-Type: application/json');
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({
+      message: 'Request Header Fields Too Large',
+      code: 'HEADERS_TOO_LARGE',
+    });
+  });
+
+  it('refuse NUL characters and absurd pages with 422 instead of failing in the database', async () => {
+    const tag = await api(stack, key, 'POST', '/v2/jobs', { tag: 'a\u0000b', tasks: { in: { operation: 'import/upload' } } });
+    expect(tag.status).toBe(422);
+    expect(Object.keys(tag.json.errors)).toEqual(['tag']);
+    for (const route of ['/v2/jobs?filter[tag]=a%00b', '/v2/tasks?filter[operation]=a%00b', '/v2/jobs?page=99999999999999999999']) {
+      const res = await api(stack, key, 'GET', route);
+      expect(res.status).toBe(422);
+      expect(res.json.code).toBe('INVALID_DATA');
+    }
+    const huge = await api(stack, key, 'POST', '/v2/jobs', { tag: 'x'.repeat(1001), tasks: { in: { operation: 'import/upload' } } });
+    expect(huge.status).toBe(422);
+    expect(huge.json.errors.tag).toEqual(['The tag may not be greater than 1000 characters.']);
+  });
+});
