@@ -9,7 +9,7 @@ export function queryOf(request: FastifyRequest): Record<string, string> {
     const v = Array.isArray(value) ? value[value.length - 1] : value;
     if (typeof v === 'string' && v !== '') {
       if (v.includes('\u0000') || key.includes('\u0000')) {
-        throw new AppError('INVALID_DATA', { errors: { [key.replace(/\u0000/g, '')]: ['The value must not contain NUL characters.'] } });
+        throw new AppError('INVALID_DATA', { errors: { [key.replaceAll('\u0000', '')]: ['The value must not contain NUL characters.'] } });
       }
       out[key] = v;
     }
