@@ -14,7 +14,7 @@ import { createDeps, type Deps } from '../apps/gateway/src/deps';
 import { startWorker, type WorkerOptions, type WorkerRuntime } from '../apps/worker/src/runtime';
 import { createLogger, loadConfig, type Config } from '../packages/config/src/index';
 import { createApiKey, SCOPES } from '../packages/db/src/keys';
-import { TEMPLATE_DB, adminUrl, databaseUrl } from './db-urls';
+import { adminUrl, databaseUrl, templateDb } from './db-urls';
 
 export const CORPUS = path.resolve(import.meta.dirname, '../../shared/corpus');
 export const FIXTURES = path.resolve(import.meta.dirname, '../../shared/sdk-fixtures');
@@ -43,7 +43,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dbName = `convertd_t_${id}`;
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName} TEMPLATE ${TEMPLATE_DB}`);
+  await admin.query(`CREATE DATABASE ${dbName} TEMPLATE ${templateDb()}`);
   await admin.end();
 
   const root = await fs.mkdtemp(path.join(os.tmpdir(), `convertd-test-${id}-`));
