@@ -107,3 +107,42 @@ describe('malformed requests', () => {
     expect(huge.json.errors.tag).toEqual(['The tag may not be greater than 1000 characters.']);
   });
 });
+
+describe('creating a job on the sync API', () => {
+  const tasks = {
+    in: { operation: 'import/raw', file: 'made and waited for', filename: 'sync.txt' },
+    out: { operation: 'export/url', input: 'in' },
+  };
+
+  it('waits until the job ends', async () => {
+    const res = await fetch(`${stack.syncUrl}/v2/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ tasks }),
+    });
+    expect(res.status).toBe(201);
+    const job = ((await res.json()) as { data: { status: string; links: { self: string } } }).data;
+    expect(job.status).toBe('finished');
+    expect(job.links.self.startsWith(stack.url)).toBe(true);
+  });
+
+  it('redirects to the first exported file when asked', async () => {
+    const res = await fetch(`${stack.syncUrl}/v2/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ tasks, redirect: true }),
+      redirect: 'manual',
+    });
+    expect(res.status).toBe(302);
+    const location = res.headers.get('location')!;
+    expect(location).toMatch(new RegExp(`^${stack.url}/download/`));
+    expect(await (await fetch(location)).text()).toBe('made and waited for');
+  });
+
+  it('does not wait on the main API', async () => {
+    const res = await api(stack, key, 'POST', '/v2/jobs', { tasks: { up: { operation: 'import/upload' } } });
+    expect(res.status).toBe(201);
+    expect(res.json.data.status).toBe('waiting');
+    expect(res.json.data.tasks[0].message).toBe('Waiting for file upload');
+  });
+});

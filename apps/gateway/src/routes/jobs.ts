@@ -39,8 +39,23 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
     );
     await applyOutcome(deps, outcome);
 
-    const found = await findJob(deps.db, jobId, user.userId);
-    return sendData(reply, 201, serializeJob(found!.job, ctx.urls(request), found!.tasks));
+    // On the sync API, creating a job also waits for it (and may redirect to its first export).
+    const load = () => findJob(deps.db, jobId, user.userId);
+    const found = request.isSync
+      ? await deps.waiters.wait(jobId, `job:${jobId}:${user.userId}`, load, (f) => isTerminal(f.job.status), ctx.abortOnClose(request))
+      : await load();
+    if (!found) {
+      throw new AppError('NOT_FOUND');
+    }
+
+    const urls = ctx.urls(request);
+    const job = serializeJob(found.job, urls, found.tasks);
+    const exported = firstExportUrl(job);
+    if (request.isSync && wantsRedirect(request.body) && exported) {
+      return reply.code(302).header('location', exported).send();
+    }
+
+    return sendData(reply, 201, job);
   });
 
   app.get('/v2/jobs', read, async (request, reply) => {
@@ -100,4 +115,16 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
 
     return reply.code(204).send();
   });
+}
+
+function wantsRedirect(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && (body as { redirect?: unknown }).redirect === true;
+}
+
+/** The URL of the first file of the first finished `export/url` task of a serialized job. */
+function firstExportUrl(job: Record<string, unknown>): string | undefined {
+  const tasks = (job.tasks ?? []) as { operation: string; status: string; result?: { files?: { url?: string }[] } | null }[];
+  const exported = tasks.find((t) => t.operation === 'export/url' && t.status === 'finished');
+
+  return exported?.result?.files?.[0]?.url;
 }

@@ -47,6 +47,7 @@ export async function createJob(db: Db, input: CreateJobInput, route: Router): P
         payload: t.payload,
         ignoreError: t.ignoreError,
         priority: t.priority ?? 0,
+        message: waitingMessage(t.operation),
         ...(t.result ? { result: t.result } : {}),
       })),
     });
@@ -114,6 +115,7 @@ export async function createTask(db: Db, input: CreateTaskInput, route: Router):
         copyOfTaskId: input.retryOfTaskId ?? null,
         ignoreError: input.ignoreError ?? false,
         priority: input.priority ?? 0,
+        message: waitingMessage(input.operation),
         ...(input.result ? { result: input.result } : {}),
       },
     });
@@ -152,4 +154,9 @@ function taskRow(t: TaskSpec, userId: number, jobId: string): TaskRow {
     operation: t.operation,
     payload: t.payload,
   };
+}
+
+/** What a new task says while it waits (CloudConvert's wording for uploads). */
+function waitingMessage(operation: string): string | null {
+  return operation === 'import/upload' ? 'Waiting for file upload' : null;
 }

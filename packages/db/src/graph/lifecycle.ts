@@ -200,7 +200,7 @@ export async function failTask(
 export async function beginUpload(db: Db, id: string): Promise<{ attempt: number; outcome: Outcome } | null> {
   return db.$transaction(async (tx) => {
     const rows = await tx.$queryRaw<(ClaimedRow & { status: string })[]>`
-      UPDATE tasks SET status = 'processing', started_at = now(), attempts = attempts + 1
+      UPDATE tasks SET status = 'processing', started_at = now(), attempts = attempts + 1, message = NULL
       WHERE id = ${id}::uuid AND operation = 'import/upload' AND status = 'waiting'
       RETURNING id, job_id, user_id, operation, payload, attempts, status`;
     const row = rows[0];
