@@ -5,7 +5,7 @@ import path from 'node:path';
 
 import { claimTask, completeTask, failTask, type Outcome } from '@convertd/db';
 import { AppError, isAppError } from '@convertd/errors';
-import { deliverOutcome } from '@convertd/queue';
+import { deliverOutcome, engineOf } from '@convertd/queue';
 
 import type { WorkerContext } from './context';
 import { OPERATIONS } from './operations/index';
@@ -15,7 +15,10 @@ export type Running = Map<string, AbortController>;
 
 export async function runTask(ctx: WorkerContext, taskId: string, running: Running): Promise<void> {
   const log = ctx.logger.child({ taskId });
-  const claim = await claimTask(ctx.db, taskId, ctx.hostName, ctx.config.maxTaskAttempts, ctx.route);
+  const claim = await claimTask(ctx.db, taskId, ctx.hostName, ctx.config.maxTaskAttempts, ctx.route, (t) => {
+    const engine = t.operation === 'convert' ? ctx.engines.get(engineOf((t.payload ?? {}) as Record<string, unknown>)) : undefined;
+    return engine ? { name: engine.name, version: engine.version } : null;
+  });
   if (claim.kind === 'gone') {
     log.debug('task no longer runnable');
     return;

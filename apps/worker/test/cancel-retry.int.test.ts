@@ -131,7 +131,8 @@ describe('cancel', () => {
     });
     const conv = byName(created, 'conv');
     const callsBefore = slow.calls.length;
-    await waitStatus(stack, key, conv.id, 'processing');
+    const running = await waitStatus(stack, key, conv.id, 'processing');
+    expect(running).toMatchObject({ engine: 'slow', engine_version: expect.any(String) });
     const call = await eventually(async () => slow.calls[callsBefore], 10_000);
     expect(call.aborted).toBe(false);
 

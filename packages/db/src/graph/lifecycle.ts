@@ -42,6 +42,8 @@ export async function claimTask(
   hostName: string,
   maxAttempts: number,
   route: Router,
+  /** The engine that will run the task, shown while it runs (null for imports and exports). */
+  engineOf: (task: { operation: string; payload: Prisma.JsonValue }) => { name: string; version: string } | null = () => null,
 ): Promise<ClaimResult> {
   return db.$transaction(async (tx) => {
     const out = emptyOutcome();
@@ -61,9 +63,11 @@ export async function claimTask(
       return { kind: 'exhausted' as const, outcome: out };
     }
 
+    const engine = engineOf({ operation: row.operation, payload: row.payload });
     await tx.$executeRaw`
       UPDATE tasks SET status = 'processing', started_at = COALESCE(started_at, now()),
-        host_name = ${hostName}, attempts = attempts + 1, code = NULL, message = NULL
+        host_name = ${hostName}, attempts = attempts + 1, code = NULL, message = NULL,
+        engine = ${engine?.name ?? null}, engine_version = ${engine?.version ?? null}
       WHERE id = ${id}::uuid`;
     out.changes.push(taskChange(row, 'processing'));
     await refreshJob(tx, row.job_id, out);
