@@ -146,3 +146,20 @@ describe('creating a job on the sync API', () => {
     expect(res.json.data.tasks[0].message).toBe('Waiting for file upload');
   });
 });
+
+describe('import/upload with redirect', () => {
+  it('sends a browser form upload on to the redirect URL', async () => {
+    const created = await api(stack, key, 'POST', '/v2/import/upload', { redirect: 'https://app.example/done?x=1' });
+    const body = new FormData();
+    body.append('file', new Blob(['from a browser form']), 'form.txt');
+    const res = await fetch(created.json.data.result.form.url, { method: 'POST', body, redirect: 'manual' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('https://app.example/done?x=1');
+    const task = await api(stack, key, 'GET', `/v2/tasks/${created.json.data.id}`);
+    expect(task.json.data.status).toBe('finished');
+
+    const bad = await api(stack, key, 'POST', '/v2/import/upload', { redirect: 'javascript:alert(1)' });
+    expect(bad.status).toBe(422);
+    expect(Object.keys(bad.json.errors)).toEqual(['redirect']);
+  });
+});

@@ -177,6 +177,10 @@ function checkFields(operation: Operation, def: Json, inputs: string[], at: stri
       }
       break;
     case 'import/upload':
+      if (def.redirect !== undefined && def.redirect !== null && (typeof def.redirect !== 'string' || !isHttpUrl(def.redirect))) {
+        add(errors, key('redirect'), 'The redirect format is invalid.');
+      }
+      break;
     case 'export/url':
       break;
   }

@@ -2,7 +2,7 @@
 // `import/upload` task, and the downloads of `export/url` results.
 import { randomUUID } from 'node:crypto';
 
-import { serializeTask } from '@convertd/api';
+import { isHttpUrl, serializeTask } from '@convertd/api';
 import { beginUpload, completeTask, revertUpload } from '@convertd/db';
 import { AppError, isAppError } from '@convertd/errors';
 import { holdUploadLease } from '@convertd/queue';
@@ -77,7 +77,13 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
       await lease.release();
     }
 
-    const task = await findTask(deps.db, taskId, (await deps.db.task.findUniqueOrThrow({ where: { id: taskId } })).userId);
+    // A browser form upload asked to land somewhere afterwards (`redirect` of import/upload).
+    const redirect = (claim.payload as { redirect?: unknown } | null)?.redirect;
+    if (typeof redirect === 'string' && isHttpUrl(redirect)) {
+      return reply.code(303).header('location', redirect).send();
+    }
+
+    const task = await findTask(deps.db, taskId, claim.userId);
     return sendData(reply, 201, serializeTask(task!, ctx.urls(request)));
   };
   // The handler reads the raw body itself, whatever its type: no parser may buffer (or misjudge

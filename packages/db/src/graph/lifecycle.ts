@@ -201,7 +201,10 @@ export async function failTask(
 }
 
 /** Takes an `import/upload` task for one upload: only one request can hold it at a time. */
-export async function beginUpload(db: Db, id: string): Promise<{ attempt: number; outcome: Outcome } | null> {
+export async function beginUpload(
+  db: Db,
+  id: string,
+): Promise<{ attempt: number; userId: number; payload: Prisma.JsonValue; outcome: Outcome } | null> {
   return db.$transaction(async (tx) => {
     const rows = await tx.$queryRaw<(ClaimedRow & { status: string })[]>`
       UPDATE tasks SET status = 'processing', started_at = now(), attempts = attempts + 1, message = NULL
@@ -216,7 +219,7 @@ export async function beginUpload(db: Db, id: string): Promise<{ attempt: number
     out.changes.push(taskChange(row, 'processing'));
     await refreshJob(tx, row.job_id, out);
 
-    return { attempt: row.attempts, outcome: out };
+    return { attempt: row.attempts, userId: row.user_id, payload: row.payload, outcome: out };
   });
 }
 
