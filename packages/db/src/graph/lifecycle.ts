@@ -3,7 +3,7 @@ import { AppError } from '@convertd/errors';
 import type { Db } from '../client';
 import type { Prisma } from '../generated/prisma/client';
 import { createTask } from './create';
-import { emptyOutcome, refreshJob, settleDependants, taskChange } from './status';
+import { emptyOutcome, recordEnd, refreshJob, taskChange } from './status';
 import type { Outcome, Router, StoredFile } from './types';
 
 interface ClaimedRow {
@@ -57,9 +57,7 @@ export async function claimTask(
 
     if (row.attempts >= maxAttempts) {
       await endTask(tx, row, 'error', { code: 'WORKER_LOST', message: 'The worker running this task stopped' });
-      out.changes.push(taskChange(row, 'error'));
-      await settleDependants(tx, id, route, out);
-      await refreshJob(tx, row.job_id, out);
+      await recordEnd(tx, row, 'error', route, out);
       return { kind: 'exhausted' as const, outcome: out };
     }
 
@@ -168,9 +166,7 @@ export async function completeTask(
         endedAt: new Date(),
       },
     });
-    out.changes.push(taskChange(row, 'finished'));
-    await settleDependants(tx, id, route, out);
-    await refreshJob(tx, row.job_id, out);
+    await recordEnd(tx, row, 'finished', route, out);
 
     return out;
   });
@@ -192,9 +188,7 @@ export async function failTask(
 
     const out = emptyOutcome();
     await endTask(tx, row, 'error', error);
-    out.changes.push(taskChange(row, 'error'));
-    await settleDependants(tx, id, route, out);
-    await refreshJob(tx, row.job_id, out);
+    await recordEnd(tx, row, 'error', route, out);
 
     return out;
   });
@@ -269,9 +263,7 @@ async function failTaskOfUser(db: Db, id: string, userId: number, route: Router)
 
     const out = emptyOutcome();
     await endTask(tx, row, 'error', { code: 'CANCELLED', message: 'The task has been cancelled' });
-    out.changes.push(taskChange(row, 'error'));
-    await settleDependants(tx, id, route, out);
-    await refreshJob(tx, row.job_id, out);
+    await recordEnd(tx, row, 'error', route, out);
 
     return out;
   });

@@ -83,6 +83,19 @@ async function failWaiting(
   await settleDependants(tx, task.id, route, out);
 }
 
+/** The common tail of every transaction that ends a task: its event, its dependants, its job. */
+export async function recordEnd(
+  tx: Tx,
+  task: { id: string; job_id: string | null; user_id: number },
+  status: 'finished' | 'error',
+  route: Router,
+  out: Outcome,
+): Promise<void> {
+  out.changes.push(taskChange(task, status));
+  await settleDependants(tx, task.id, route, out);
+  await refreshJob(tx, task.job_id, out);
+}
+
 export function taskChange(
   task: { id: string; job_id: string | null; user_id: number },
   status: JobStatusName,
