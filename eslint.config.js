@@ -4,7 +4,14 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '**/generated/**', '**/*.cjs', '**/*.d.ts', '**/fixtures/**'],
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/generated/**',
+      '**/*.cjs',
+      '**/*.d.ts',
+      '**/fixtures/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -20,7 +27,10 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       // Prisma raw rows and JSON payloads are `unknown`-typed at the edges; we narrow by hand.
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
@@ -35,14 +45,24 @@ export default tseslint.config(
     files: ['apps/gateway/**/*.ts'],
     rules: {
       // ARCHITECTURE.md: the gateway only enqueues; it never runs an engine.
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@convertd/engines'], message: 'the gateway never imports engines' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@convertd/engines'], message: 'the gateway never imports engines' },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['packages/**/*.ts'],
     ignores: ['packages/*/test/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/apps/**'], message: 'packages never import apps' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/apps/**'], message: 'packages never import apps' }] },
+      ],
     },
   },
   {

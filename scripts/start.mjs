@@ -4,7 +4,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 
 const tsx = ['exec', 'tsx'];
-const migrate = spawnSync('pnpm', [...tsx, 'apps/cli/src/main.ts', 'db', 'migrate'], { stdio: 'inherit' });
+const migrate = spawnSync('pnpm', [...tsx, 'apps/cli/src/main.ts', 'db', 'migrate'], {
+  stdio: 'inherit',
+});
 if (migrate.status !== 0) {
   process.exit(migrate.status ?? 1);
 }
@@ -22,9 +24,11 @@ const stop = (code) => {
     child.kill('SIGTERM');
   }
   setTimeout(() => process.exit(code), 15_000).unref();
-  Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve() : c.once('exit', resolve))))).then(() =>
-    process.exit(code),
-  );
+  Promise.all(
+    children.map(
+      (c) => new Promise((resolve) => (c.exitCode !== null ? resolve() : c.once('exit', resolve))),
+    ),
+  ).then(() => process.exit(code));
 };
 for (const child of children) {
   child.once('exit', (code) => stop(code ?? 1));

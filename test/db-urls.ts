@@ -5,7 +5,9 @@ const BASE = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5
 export function templateDb(): string {
   const name = process.env.CONVERTD_TEST_TEMPLATE;
   if (!name) {
-    throw new Error('CONVERTD_TEST_TEMPLATE is unset: run the tests through vitest (test/global-setup.ts)');
+    throw new Error(
+      'CONVERTD_TEST_TEMPLATE is unset: run the tests through vitest (test/global-setup.ts)',
+    );
   }
 
   return name;

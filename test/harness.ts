@@ -27,7 +27,11 @@ export interface Stack {
   url: string;
   syncUrl: string;
   env: Record<string, string>;
-  createUser(options?: { scopes?: readonly string[]; email?: string; credits?: number }): Promise<{ id: number; key: string }>;
+  createUser(options?: {
+    scopes?: readonly string[];
+    email?: string;
+    credits?: number;
+  }): Promise<{ id: number; key: string }>;
   startWorker(options?: WorkerOptions): Promise<WorkerRuntime>;
   close(): Promise<void>;
 }
@@ -90,7 +94,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async createUser(o = {}) {
       users += 1;
       const user = await deps.db.user.create({
-        data: { email: o.email ?? `user${users}-${id}@example.test`, username: `user${users}-${id}`, credits: o.credits ?? 100 },
+        data: {
+          email: o.email ?? `user${users}-${id}@example.test`,
+          username: `user${users}-${id}`,
+          credits: o.credits ?? 100,
+        },
       });
       const { key } = await createApiKey(deps.db, { userId: user.id, scopes: o.scopes ?? SCOPES });
       return { id: user.id, key };
@@ -126,7 +134,10 @@ async function freePort(): Promise<number> {
 }
 
 /** Polls `check` until it returns a value (for conditions no event announces). */
-export async function eventually<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | null | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -141,7 +152,14 @@ export async function eventually<T>(check: () => Promise<T | null | undefined | 
 }
 
 /** A fetch against the API with a key. */
-export async function api(stack: Stack, key: string, method: string, route: string, body?: unknown, headers: Record<string, string> = {}) {
+export async function api(
+  stack: Stack,
+  key: string,
+  method: string,
+  route: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(`${stack.url}${route}`, {
     method,
     headers: {
@@ -152,5 +170,11 @@ export async function api(stack: Stack, key: string, method: string, route: stri
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
-  return { status: res.status, statusText: res.statusText, headers: res.headers, text, json: text ? JSON.parse(text) : undefined };
+  return {
+    status: res.status,
+    statusText: res.statusText,
+    headers: res.headers,
+    text,
+    json: text ? JSON.parse(text) : undefined,
+  };
 }

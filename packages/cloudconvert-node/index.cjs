@@ -19,7 +19,9 @@ class ConvertdCloudConvert extends CloudConvert {
     super(apiKey, false);
     const url = options.url ?? process.env.CONVERTD_URL;
     if (!url) {
-      throw new Error('ConvertdCloudConvert needs options.url or CONVERTD_URL (e.g. http://localhost:8080)');
+      throw new Error(
+        'ConvertdCloudConvert needs options.url or CONVERTD_URL (e.g. http://localhost:8080)',
+      );
     }
     this.convertd = { url, syncUrl: options.syncUrl ?? process.env.CONVERTD_SYNC_URL };
   }
@@ -29,7 +31,13 @@ class ConvertdCloudConvert extends CloudConvert {
     const base = rewriteUrl(baseURL, this.convertd);
     if (base !== baseURL && this.convertd.syncUrl === undefined && /sync\.api\./.test(baseURL)) {
       // No sync origin given: block on the main origin's /wait route instead.
-      return super.callWithBase(base, method, /^(jobs|tasks)\/[^/?]+$/.test(route) ? `${route}/wait` : route, parameters, options);
+      return super.callWithBase(
+        base,
+        method,
+        /^(jobs|tasks)\/[^/?]+$/.test(route) ? `${route}/wait` : route,
+        parameters,
+        options,
+      );
     }
     return super.callWithBase(base, method, route, parameters, options);
   }

@@ -11,7 +11,9 @@ const { rewriteUrl } = require('./rewrite.cjs');
 
 const target = { url: process.env.CONVERTD_URL, syncUrl: process.env.CONVERTD_SYNC_URL };
 if (!target.url) {
-  throw new Error('@convertd/cloudconvert-node/register needs CONVERTD_URL (e.g. http://localhost:8080)');
+  throw new Error(
+    '@convertd/cloudconvert-node/register needs CONVERTD_URL (e.g. http://localhost:8080)',
+  );
 }
 
 const originalFetch = globalThis.fetch;

@@ -50,7 +50,9 @@ async function main(argv: string[]): Promise<void> {
   if (group === 'db' && command === 'migrate') {
     const created = await ensureDatabase(config.databaseUrl);
     const { applied } = await migrate(config.databaseUrl);
-    console.log(`${created ? 'database created; ' : ''}migrations applied: ${applied.length ? applied.join(', ') : 'none pending'}`);
+    console.log(
+      `${created ? 'database created; ' : ''}migrations applied: ${applied.length ? applied.join(', ') : 'none pending'}`,
+    );
     return;
   }
 
@@ -69,7 +71,14 @@ async function run(
   group: string,
   command: string | undefined,
   arg: string | undefined,
-  values: { email?: string; username?: string; credits?: string; scopes?: string; sandbox?: boolean; name?: string },
+  values: {
+    email?: string;
+    username?: string;
+    credits?: string;
+    scopes?: string;
+    sandbox?: boolean;
+    name?: string;
+  },
 ): Promise<void> {
   switch (`${group} ${command ?? ''}`) {
     case 'users create': {
@@ -81,7 +90,9 @@ async function run(
       const user = await db.user.create({
         data: { email, username: values.username ?? email.split('@')[0] ?? email, credits },
       });
-      console.log(`user ${user.id} created: ${user.username} <${user.email}>, ${user.credits} credits`);
+      console.log(
+        `user ${user.id} created: ${user.username} <${user.email}>, ${user.credits} credits`,
+      );
       return;
     }
     case 'users list': {
@@ -94,7 +105,9 @@ async function run(
       const email = required(values.email, '--email');
       const user = await db.user.findUnique({ where: { email } });
       if (!user) {
-        throw new UsageError(`no user with email ${email}; create one with: pnpm cli users create --email ${email}`);
+        throw new UsageError(
+          `no user with email ${email}; create one with: pnpm cli users create --email ${email}`,
+        );
       }
       const created = await createApiKey(db, {
         userId: user.id,
@@ -114,13 +127,18 @@ async function run(
       });
       for (const k of keys) {
         const state = k.revokedAt ? 'revoked' : 'active';
-        console.log(`${k.id}\t${k.prefix}…\t${k.user.email}\t${k.scopes.join(',')}\t${k.sandbox ? 'sandbox' : 'live'}\t${state}`);
+        console.log(
+          `${k.id}\t${k.prefix}…\t${k.user.email}\t${k.scopes.join(',')}\t${k.sandbox ? 'sandbox' : 'live'}\t${state}`,
+        );
       }
       return;
     }
     case 'keys revoke': {
       const id = Number(required(arg, 'ID'));
-      const result = await db.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
+      const result = await db.apiKey.updateMany({
+        where: { id, revokedAt: null },
+        data: { revokedAt: new Date() },
+      });
       if (result.count === 0) {
         throw new UsageError(`no active key with id ${arg}`);
       }
@@ -140,7 +158,9 @@ function parseScopes(raw: string): string[] {
   const scopes = raw.split(/[,\s]+/).filter(Boolean);
   const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (unknown.length > 0 || scopes.length === 0) {
-    throw new UsageError(`unknown scope ${unknown.join(', ') || '(none)'}; known: ${SCOPES.join(', ')}`);
+    throw new UsageError(
+      `unknown scope ${unknown.join(', ') || '(none)'}; known: ${SCOPES.join(', ')}`,
+    );
   }
 
   return [...new Set(scopes)];
@@ -155,7 +175,11 @@ function required(value: string | undefined, name: string): string {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof ConfigError || err instanceof DatabaseUnreachableError) {
+  if (
+    err instanceof UsageError ||
+    err instanceof ConfigError ||
+    err instanceof DatabaseUnreachableError
+  ) {
     console.error(`convertd: ${err.message}`);
     process.exit(2);
   }

@@ -13,7 +13,10 @@ const exec = promisify(execFile);
 let stack: Stack;
 
 async function cli(...args: string[]) {
-  return exec('pnpm', ['--silent', 'cli', ...args], { cwd: ROOT, env: { ...process.env, ...stack.env } });
+  return exec('pnpm', ['--silent', 'cli', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...stack.env },
+  });
 }
 
 beforeAll(async () => {
@@ -26,10 +29,26 @@ afterAll(async () => {
 
 describe('pnpm cli', () => {
   it('creates a user and a key that works, lists it, and revokes it', async () => {
-    const created = await cli('users', 'create', '--email', 'ops@example.test', '--username', 'ops', '--credits', '25');
+    const created = await cli(
+      'users',
+      'create',
+      '--email',
+      'ops@example.test',
+      '--username',
+      'ops',
+      '--credits',
+      '25',
+    );
     expect(created.stdout).toMatch(/user \d+ created: ops <ops@example\.test>, 25 credits/);
 
-    const keyOut = await cli('keys', 'create', '--email', 'ops@example.test', '--scopes', 'user.read,task.read');
+    const keyOut = await cli(
+      'keys',
+      'create',
+      '--email',
+      'ops@example.test',
+      '--scopes',
+      'user.read,task.read',
+    );
     const lines = keyOut.stdout.trim().split('\n');
     const key = lines[lines.length - 1]!;
     expect(key).toMatch(/^cvd_[A-Za-z0-9_-]{43}$/);
@@ -53,21 +72,35 @@ describe('pnpm cli', () => {
 
   it('creates sandbox keys with all scopes', async () => {
     await cli('users', 'create', '--email', 'ci@example.test');
-    const out = await cli('keys', 'create', '--email', 'ci@example.test', '--scopes', 'all', '--sandbox');
+    const out = await cli(
+      'keys',
+      'create',
+      '--email',
+      'ci@example.test',
+      '--scopes',
+      'all',
+      '--sandbox',
+    );
     const key = out.stdout.trim().split('\n').pop()!;
-    const row = await stack.deps.db.apiKey.findFirstOrThrow({ where: { user: { email: 'ci@example.test' } } });
+    const row = await stack.deps.db.apiKey.findFirstOrThrow({
+      where: { user: { email: 'ci@example.test' } },
+    });
     expect(row.sandbox).toBe(true);
     expect(row.scopes).toHaveLength(6);
     expect((await api(stack, key, 'GET', '/v2/users/me')).status).toBe(200);
   });
 
   it('refuses bad input with a message and a non-zero exit', async () => {
-    await expect(cli('keys', 'create', '--email', 'nobody@example.test', '--scopes', 'all')).rejects.toMatchObject({
+    await expect(
+      cli('keys', 'create', '--email', 'nobody@example.test', '--scopes', 'all'),
+    ).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining('no user with email nobody@example.test'),
     });
     await cli('users', 'create', '--email', 'x@example.test');
-    await expect(cli('keys', 'create', '--email', 'x@example.test', '--scopes', 'task.read,root')).rejects.toMatchObject({
+    await expect(
+      cli('keys', 'create', '--email', 'x@example.test', '--scopes', 'task.read,root'),
+    ).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining('unknown scope root'),
     });

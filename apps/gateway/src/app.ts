@@ -40,7 +40,10 @@ export function buildApp(deps: Deps, options: AppOptions): FastifyInstance {
     },
     clientErrorHandler: (err, socket) => {
       const status = (err as { code?: string }).code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-      const body = JSON.stringify({ message: STATUS_CODES[status], code: status === 431 ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST' });
+      const body = JSON.stringify({
+        message: STATUS_CODES[status],
+        code: status === 431 ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST',
+      });
       if (socket.writable) {
         socket.end(
           `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -49,7 +52,9 @@ export function buildApp(deps: Deps, options: AppOptions): FastifyInstance {
     },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : crypto.randomUUID();
+      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given)
+        ? given
+        : crypto.randomUUID();
     },
   });
   const onSyncPort = options.mode === 'sync';

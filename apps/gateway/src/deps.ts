@@ -39,7 +39,9 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
   await events.start();
   const storage = new LocalStorage(config.dataDir);
   await storage.init();
-  const urlSecret = await getOrCreateSetting(db, 'url_signing_secret', () => randomBytes(32).toString('hex'));
+  const urlSecret = await getOrCreateSetting(db, 'url_signing_secret', () =>
+    randomBytes(32).toString('hex'),
+  );
   const waiters = new Waiters(events);
 
   return {

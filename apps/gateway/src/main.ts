@@ -1,6 +1,12 @@
 // Entry point of the gateway: main API on PORT, sync API on SYNC_PORT.
 import { ConfigError, createLogger, loadConfig } from '@convertd/config';
-import { createDb, DatabaseUnreachableError, ensureBootstrapKey, ensureDatabase, migrate } from '@convertd/db';
+import {
+  createDb,
+  DatabaseUnreachableError,
+  ensureBootstrapKey,
+  ensureDatabase,
+  migrate,
+} from '@convertd/db';
 import { pingRedis, RedisUnreachableError } from '@convertd/queue';
 
 import { buildApp } from './app';
@@ -27,7 +33,10 @@ async function main(): Promise<void> {
   const sync = buildApp(deps, { mode: 'sync' });
   await main.listen({ port: config.port, host: config.host });
   await sync.listen({ port: config.syncPort, host: config.host });
-  logger.info({ port: config.port, syncPort: config.syncPort, publicUrl: config.publicUrl ?? null }, 'gateway ready');
+  logger.info(
+    { port: config.port, syncPort: config.syncPort, publicUrl: config.publicUrl ?? null },
+    'gateway ready',
+  );
 
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
@@ -41,7 +50,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof DatabaseUnreachableError || err instanceof RedisUnreachableError) {
+  if (
+    err instanceof ConfigError ||
+    err instanceof DatabaseUnreachableError ||
+    err instanceof RedisUnreachableError
+  ) {
     console.error(`convertd gateway: ${err.message}`);
   } else {
     logger.fatal({ err }, 'gateway failed to start');

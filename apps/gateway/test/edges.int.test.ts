@@ -33,7 +33,7 @@ describe('signed URLs', () => {
     await sleep(2100);
     const refused = await upload(stale, 'late.txt', 'too late');
     expect(refused.status).toBe(403);
-    expect((await refused.json())).toMatchObject({ code: 'INVALID_SIGNATURE' });
+    expect(await refused.json()).toMatchObject({ code: 'INVALID_SIGNATURE' });
 
     const again = await api(stack, key, 'GET', `/v2/tasks/${created.json.data.id}`);
     const fresh: string = again.json.data.result.form.url;
@@ -63,7 +63,8 @@ describe('signed URLs', () => {
 
     await sleep(2100);
     expect((await fetch(first.url)).status).toBe(403);
-    const later = (await show()).json.data.tasks.find((t: { name: string }) => t.name === 'out').result.files[0];
+    const later = (await show()).json.data.tasks.find((t: { name: string }) => t.name === 'out')
+      .result.files[0];
     expect((await fetch(later.url)).status).toBe(200);
   });
 });
@@ -78,7 +79,9 @@ describe('malformed requests', () => {
   it('answer oversized headers with a JSON 431', async () => {
     const raw = await new Promise<string>((resolve, reject) => {
       const socket = net.connect(Number(new URL(stack.url).port), '127.0.0.1', () => {
-        socket.write(`GET /v2/users/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+        socket.write(
+          `GET /v2/users/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+        );
       });
       let text = '';
       socket.on('data', (d: Buffer) => (text += d.toString()));
@@ -94,15 +97,25 @@ describe('malformed requests', () => {
   });
 
   it('refuse NUL characters and absurd pages with 422 instead of failing in the database', async () => {
-    const tag = await api(stack, key, 'POST', '/v2/jobs', { tag: 'a\u0000b', tasks: { in: { operation: 'import/upload' } } });
+    const tag = await api(stack, key, 'POST', '/v2/jobs', {
+      tag: 'a\u0000b',
+      tasks: { in: { operation: 'import/upload' } },
+    });
     expect(tag.status).toBe(422);
     expect(Object.keys(tag.json.errors)).toEqual(['tag']);
-    for (const route of ['/v2/jobs?filter[tag]=a%00b', '/v2/tasks?filter[operation]=a%00b', '/v2/jobs?page=99999999999999999999']) {
+    for (const route of [
+      '/v2/jobs?filter[tag]=a%00b',
+      '/v2/tasks?filter[operation]=a%00b',
+      '/v2/jobs?page=99999999999999999999',
+    ]) {
       const res = await api(stack, key, 'GET', route);
       expect(res.status).toBe(422);
       expect(res.json.code).toBe('INVALID_DATA');
     }
-    const huge = await api(stack, key, 'POST', '/v2/jobs', { tag: 'x'.repeat(1001), tasks: { in: { operation: 'import/upload' } } });
+    const huge = await api(stack, key, 'POST', '/v2/jobs', {
+      tag: 'x'.repeat(1001),
+      tasks: { in: { operation: 'import/upload' } },
+    });
     expect(huge.status).toBe(422);
     expect(huge.json.errors.tag).toEqual(['The tag may not be greater than 1000 characters.']);
   });
@@ -140,7 +153,9 @@ describe('creating a job on the sync API', () => {
   });
 
   it('does not wait on the main API', async () => {
-    const res = await api(stack, key, 'POST', '/v2/jobs', { tasks: { up: { operation: 'import/upload' } } });
+    const res = await api(stack, key, 'POST', '/v2/jobs', {
+      tasks: { up: { operation: 'import/upload' } },
+    });
     expect(res.status).toBe(201);
     expect(res.json.data.status).toBe('waiting');
     expect(res.json.data.tasks[0].message).toBe('Waiting for file upload');
@@ -149,16 +164,24 @@ describe('creating a job on the sync API', () => {
 
 describe('import/upload with redirect', () => {
   it('sends a browser form upload on to the redirect URL', async () => {
-    const created = await api(stack, key, 'POST', '/v2/import/upload', { redirect: 'https://app.example/done?x=1' });
+    const created = await api(stack, key, 'POST', '/v2/import/upload', {
+      redirect: 'https://app.example/done?x=1',
+    });
     const body = new FormData();
     body.append('file', new Blob(['from a browser form']), 'form.txt');
-    const res = await fetch(created.json.data.result.form.url, { method: 'POST', body, redirect: 'manual' });
+    const res = await fetch(created.json.data.result.form.url, {
+      method: 'POST',
+      body,
+      redirect: 'manual',
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('https://app.example/done?x=1');
     const task = await api(stack, key, 'GET', `/v2/tasks/${created.json.data.id}`);
     expect(task.json.data.status).toBe('finished');
 
-    const bad = await api(stack, key, 'POST', '/v2/import/upload', { redirect: 'javascript:alert(1)' });
+    const bad = await api(stack, key, 'POST', '/v2/import/upload', {
+      redirect: 'javascript:alert(1)',
+    });
     expect(bad.status).toBe(422);
     expect(Object.keys(bad.json.errors)).toEqual(['redirect']);
   });

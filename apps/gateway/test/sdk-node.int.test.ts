@@ -74,7 +74,9 @@ describe('official node SDK against convertd', () => {
     expect(file!.filename).toBe('Notes für Ämter – 猫 (final).pdf');
     const { path: pdf, res } = await download(file!.url!, 'notes.pdf');
     expect(res.headers.get('content-type')).toBe('application/pdf');
-    expect(res.headers.get('content-disposition')).toContain(`filename*=UTF-8''${encodeURIComponent('Notes für Ämter – 猫')}`);
+    expect(res.headers.get('content-disposition')).toContain(
+      `filename*=UTF-8''${encodeURIComponent('Notes für Ämter – 猫')}`,
+    );
     expect(Number(res.headers.get('content-length'))).toBe(fs.statSync(pdf).size);
     expect(pdfPages(pdf)).toBeGreaterThanOrEqual(1);
     expect(pdfText(pdf).toLowerCase()).toContain('footnote');
@@ -84,7 +86,11 @@ describe('official node SDK against convertd', () => {
   });
 
   it('converts an XLSX and a PPTX to PDFs with the text of their sources', async () => {
-    const xlsx = await convertToPdf(cc, path.join(CORPUS, 'office/Städte & Bevölkerung – Übersicht #3.xlsx'), 'Städte & Bevölkerung – Übersicht #3.xlsx');
+    const xlsx = await convertToPdf(
+      cc,
+      path.join(CORPUS, 'office/Städte & Bevölkerung – Übersicht #3.xlsx'),
+      'Städte & Bevölkerung – Übersicht #3.xlsx',
+    );
     expect(xlsx.status).toBe('finished');
     const [sheet] = cc.jobs.getExportUrls(xlsx);
     expect(sheet!.filename).toBe('Städte & Bevölkerung – Übersicht #3.pdf');
@@ -92,7 +98,11 @@ describe('official node SDK against convertd', () => {
     expect(pdfPages(sheetPdf)).toBeGreaterThanOrEqual(1);
     expect(pdfText(sheetPdf).length).toBeGreaterThan(50);
 
-    const pptx = await convertToPdf(cc, path.join(CORPUS, 'office/cht-charts.pptx'), 'cht-charts.pptx');
+    const pptx = await convertToPdf(
+      cc,
+      path.join(CORPUS, 'office/cht-charts.pptx'),
+      'cht-charts.pptx',
+    );
     expect(pptx.status).toBe('finished');
     const [slides] = cc.jobs.getExportUrls(pptx);
     const slidesPdf = (await download(slides!.url!, 'slides.pdf')).path;

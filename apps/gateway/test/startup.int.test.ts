@@ -9,7 +9,11 @@ import { api, eventually, startStack, type Stack } from '../../../test/harness';
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 
 function run(entry: string, env: Record<string, string>, timeoutMs = 20_000) {
-  const child = spawn('pnpm', ['exec', 'tsx', entry], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'pipe' });
+  const child = spawn('pnpm', ['exec', 'tsx', entry], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: 'pipe',
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -37,10 +41,15 @@ afterAll(async () => {
 
 describe('gateway process', () => {
   it('names DATABASE_URL in one line when PostgreSQL cannot be reached', async () => {
-    const proc = run('apps/gateway/src/main.ts', { ...stack.env, DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/convertd' });
+    const proc = run('apps/gateway/src/main.ts', {
+      ...stack.env,
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/convertd',
+    });
     expect(await proc.exited).toBe(1);
     const { stderr } = proc.output();
-    expect(stderr).toMatch(/^convertd gateway: cannot reach PostgreSQL at DATABASE_URL=postgresql:\/\/postgres@127\.0\.0\.1:1\/convertd .*start it/m);
+    expect(stderr).toMatch(
+      /^convertd gateway: cannot reach PostgreSQL at DATABASE_URL=postgresql:\/\/postgres@127\.0\.0\.1:1\/convertd .*start it/m,
+    );
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
@@ -48,29 +57,53 @@ describe('gateway process', () => {
     const proc = run('apps/worker/src/main.ts', { ...stack.env, REDIS_URL: 'redis://127.0.0.1:1' });
     expect(await proc.exited).toBe(1);
     const { stderr } = proc.output();
-    expect(stderr).toMatch(/^convertd worker: cannot reach Redis at REDIS_URL=redis:\/\/127\.0\.0\.1:1 /m);
+    expect(stderr).toMatch(
+      /^convertd worker: cannot reach Redis at REDIS_URL=redis:\/\/127\.0\.0\.1:1 /m,
+    );
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
   it('creates the bootstrap key with every scope, and serves health and readiness', async () => {
     const key = 'bootstrap-key-for-tests-0123456789';
     const port = String(20000 + Math.floor(Math.random() * 20000));
-    const proc = run('apps/gateway/src/main.ts', { ...stack.env, PORT: port, SYNC_PORT: String(Number(port) + 1), CONVERTD_BOOTSTRAP_API_KEY: key }, 60_000);
+    const proc = run(
+      'apps/gateway/src/main.ts',
+      {
+        ...stack.env,
+        PORT: port,
+        SYNC_PORT: String(Number(port) + 1),
+        CONVERTD_BOOTSTRAP_API_KEY: key,
+      },
+      60_000,
+    );
     try {
       const base = `http://127.0.0.1:${port}`;
       await eventually(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok, 30_000);
 
-      const me = await fetch(`${base}/v2/users/me`, { headers: { authorization: `Bearer ${key}` } });
+      const me = await fetch(`${base}/v2/users/me`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
       expect(me.status).toBe(200);
       expect(((await me.json()) as { data: { email: string } }).data.email).toBe('admin@localhost');
       const row = await stack.deps.db.apiKey.findFirstOrThrow({ where: { name: 'bootstrap' } });
-      expect(row.scopes.sort()).toEqual(['task.read', 'task.write', 'user.read', 'user.write', 'webhook.read', 'webhook.write']);
+      expect(row.scopes.sort()).toEqual([
+        'task.read',
+        'task.write',
+        'user.read',
+        'user.write',
+        'webhook.read',
+        'webhook.write',
+      ]);
       expect(row.hash).not.toContain(key);
 
       // No worker of this stack runs yet.
       const notReady = await fetch(`${base}/readyz`);
       expect(notReady.status).toBe(503);
-      expect(((await notReady.json()) as { checks: unknown }).checks).toEqual({ database: true, redis: true, workers: false });
+      expect(((await notReady.json()) as { checks: unknown }).checks).toEqual({
+        database: true,
+        redis: true,
+        workers: false,
+      });
 
       const worker = await stack.startWorker();
       const ready = await fetch(`${base}/readyz`);

@@ -28,7 +28,10 @@ describe('sync API waiters', () => {
     const job = created.json.data;
     const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
     const waits = Array.from({ length: 300 }, () =>
-      fetchJson(`${stack.syncUrl}/v2/jobs/${job.id}`, user.key, agent).then((body) => ({ body, at: Date.now() })),
+      fetchJson(`${stack.syncUrl}/v2/jobs/${job.id}`, user.key, agent).then((body) => ({
+        body,
+        at: Date.now(),
+      })),
     );
     await eventually(async () => stack.deps.waiters.size >= 300, 20_000);
 

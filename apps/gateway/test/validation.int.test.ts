@@ -32,8 +32,15 @@ describe('engines at creation', () => {
       errors: { 'tasks.c.engine': ['No worker of this deployment serves the engine nope.'] },
     });
 
-    const imported = await api(stack, key, 'POST', '/v2/import/raw', { file: 'x', filename: 'x.txt' });
-    const alone = await api(stack, key, 'POST', '/v2/convert', { input: imported.json.data.id, output_format: 'pdf', engine: 'nope' });
+    const imported = await api(stack, key, 'POST', '/v2/import/raw', {
+      file: 'x',
+      filename: 'x.txt',
+    });
+    const alone = await api(stack, key, 'POST', '/v2/convert', {
+      input: imported.json.data.id,
+      output_format: 'pdf',
+      engine: 'nope',
+    });
     expect(alone.status).toBe(422);
     expect(Object.keys(alone.json.errors)).toEqual(['engine']);
     expect(await stack.deps.db.task.count({ where: { operation: 'convert' } })).toBe(0);
@@ -41,12 +48,24 @@ describe('engines at creation', () => {
 
   it('refuses a version nobody serves, and accepts served ones and the office alias', async () => {
     const version = stack.worker!.context.engines.get('libreoffice')!.version;
-    const old = await api(stack, key, 'POST', '/v2/jobs', job({ engine: 'libreoffice', engine_version: '5.0' }));
+    const old = await api(
+      stack,
+      key,
+      'POST',
+      '/v2/jobs',
+      job({ engine: 'libreoffice', engine_version: '5.0' }),
+    );
     expect(old.status).toBe(422);
-    expect(old.json.errors['tasks.c.engine_version'][0]).toBe(`The engine libreoffice is not served in version 5.0 (served: ${version}).`);
+    expect(old.json.errors['tasks.c.engine_version'][0]).toBe(
+      `The engine libreoffice is not served in version 5.0 (served: ${version}).`,
+    );
 
     const minor = version.split('.').slice(0, 2).join('.');
-    for (const convert of [{ engine: 'libreoffice', engine_version: minor }, { engine: 'office' }, { engine_version: version }]) {
+    for (const convert of [
+      { engine: 'libreoffice', engine_version: minor },
+      { engine: 'office' },
+      { engine_version: version },
+    ]) {
       const created = await api(stack, key, 'POST', '/v2/jobs', job(convert));
       expect(created.status).toBe(201);
     }
@@ -55,12 +74,17 @@ describe('engines at creation', () => {
 
 describe('payloads PostgreSQL cannot store', () => {
   it('answers 422 naming the field that holds a NUL character', async () => {
-    const raw = await api(stack, key, 'POST', '/v2/import/raw', { file: 'a\u0000b', filename: 'nul.txt' });
+    const raw = await api(stack, key, 'POST', '/v2/import/raw', {
+      file: 'a\u0000b',
+      filename: 'nul.txt',
+    });
     expect(raw.status).toBe(422);
     expect(Object.keys(raw.json.errors)).toEqual(['file']);
 
     const inJob = await api(stack, key, 'POST', '/v2/jobs', {
-      tasks: { in: { operation: 'import/url', url: 'https://example.com/a', filename: 'a\u0000.pdf' } },
+      tasks: {
+        in: { operation: 'import/url', url: 'https://example.com/a', filename: 'a\u0000.pdf' },
+      },
     });
     expect(inJob.status).toBe(422);
     expect(Object.keys(inJob.json.errors)).toEqual(['tasks.in.filename']);

@@ -29,7 +29,11 @@ process.on('unhandledRejection', (err) => {
 });
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof DatabaseUnreachableError || err instanceof RedisUnreachableError) {
+  if (
+    err instanceof ConfigError ||
+    err instanceof DatabaseUnreachableError ||
+    err instanceof RedisUnreachableError
+  ) {
     console.error(`convertd worker: ${err.message}`);
   } else {
     logger.fatal({ err }, 'worker failed to start');

@@ -15,10 +15,20 @@ export type Running = Map<string, AbortController>;
 
 export async function runTask(ctx: WorkerContext, taskId: string, running: Running): Promise<void> {
   const log = ctx.logger.child({ taskId });
-  const claim = await claimTask(ctx.db, taskId, ctx.hostName, ctx.config.maxTaskAttempts, ctx.route, (t) => {
-    const engine = t.operation === 'convert' ? ctx.engines.get(engineOf((t.payload ?? {}) as Record<string, unknown>)) : undefined;
-    return engine ? { name: engine.name, version: engine.version } : null;
-  });
+  const claim = await claimTask(
+    ctx.db,
+    taskId,
+    ctx.hostName,
+    ctx.config.maxTaskAttempts,
+    ctx.route,
+    (t) => {
+      const engine =
+        t.operation === 'convert'
+          ? ctx.engines.get(engineOf((t.payload ?? {}) as Record<string, unknown>))
+          : undefined;
+      return engine ? { name: engine.name, version: engine.version } : null;
+    },
+  );
   if (claim.kind === 'gone') {
     log.debug('task no longer runnable');
     return;
@@ -35,7 +45,10 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
   running.set(taskId, controller);
   const timeoutSec = timeoutOf(task.payload, ctx);
   const deadline = Date.now() + timeoutSec * 1000;
-  const timer = setTimeout(() => controller.abort(new AppError('ENGINE_TIMEOUT')), timeoutSec * 1000);
+  const timer = setTimeout(
+    () => controller.abort(new AppError('ENGINE_TIMEOUT')),
+    timeoutSec * 1000,
+  );
   const workDir = path.join(ctx.tasksDir, `${taskId}-${randomUUID().slice(0, 8)}`);
   const started = Date.now();
   let stored: string[] = [];
@@ -43,7 +56,9 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
   try {
     const operation = OPERATIONS[task.operation];
     if (!operation) {
-      throw new AppError('INVALID_DATA', { message: `The operation ${task.operation} is not supported.` });
+      throw new AppError('INVALID_DATA', {
+        message: `The operation ${task.operation} is not supported.`,
+      });
     }
 
     await fs.mkdir(workDir, { recursive: true });
@@ -75,25 +90,43 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
   } catch (err) {
     await ctx.storage.delete(stored).catch(() => undefined);
     const reason = controller.signal.aborted ? controller.signal.reason : undefined;
-    const error = isAppError(reason) ? reason : isAppError(err) ? err : new AppError('INTERNAL_ERROR', { cause: err });
+    const error = isAppError(reason)
+      ? reason
+      : isAppError(err)
+        ? err
+        : new AppError('INTERNAL_ERROR', { cause: err });
     if (error.code === 'INTERNAL_ERROR') {
       log.error({ err }, 'task failed unexpectedly');
     } else {
-      log.info({ code: error.code, details: error.details, operation: task.operation }, 'task failed');
+      log.info(
+        { code: error.code, details: error.details, operation: task.operation },
+        'task failed',
+      );
     }
-    const outcome = await failTask(ctx.db, taskId, task.attempt, { code: error.code, message: error.message }, ctx.route);
+    const outcome = await failTask(
+      ctx.db,
+      taskId,
+      task.attempt,
+      { code: error.code, message: error.message },
+      ctx.route,
+    );
     if (outcome) {
       await publish(ctx, outcome);
     }
   } finally {
     clearTimeout(timer);
     running.delete(taskId);
-    await fs.rm(workDir, { recursive: true, force: true }).catch((err: unknown) => log.warn({ err }, 'work dir not removed'));
+    await fs
+      .rm(workDir, { recursive: true, force: true })
+      .catch((err: unknown) => log.warn({ err }, 'work dir not removed'));
   }
 }
 
 function timeoutOf(payload: Record<string, unknown>, ctx: WorkerContext): number {
-  const asked = typeof payload.timeout === 'number' && payload.timeout > 0 ? payload.timeout : ctx.config.defaultTaskTimeoutSec;
+  const asked =
+    typeof payload.timeout === 'number' && payload.timeout > 0
+      ? payload.timeout
+      : ctx.config.defaultTaskTimeoutSec;
   return Math.min(asked, ctx.config.maxTaskTimeoutSec);
 }
 

@@ -39,7 +39,11 @@ export interface WorkerOptions {
   hostName?: string;
 }
 
-export async function startWorker(config: Config, logger: Logger, options: WorkerOptions = {}): Promise<WorkerRuntime> {
+export async function startWorker(
+  config: Config,
+  logger: Logger,
+  options: WorkerOptions = {},
+): Promise<WorkerRuntime> {
   const hostName = options.hostName ?? `${os.hostname()}-${process.pid}`;
   const db = createDb(config.databaseUrl);
   const redis = connectRedis(config.redisUrl, { blocking: true });
@@ -53,11 +57,28 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
   const storage = new LocalStorage(config.dataDir);
   await storage.init();
   // Alive in Redis before its dir exists, so that no other worker takes the dir for a dead one's.
-  await redis.set(`${config.queuePrefix}:workers:${hostName}`, JSON.stringify({ host: hostName }), 'EX', AD_TTL_SEC);
+  await redis.set(
+    `${config.queuePrefix}:workers:${hostName}`,
+    JSON.stringify({ host: hostName }),
+    'EX',
+    AD_TTL_SEC,
+  );
   const tasksDir = await prepareTasksDir(config, redis, hostName, logger);
   const engines = await detectEngines(options.engines ?? defaultEngines(config, tasksDir), logger);
 
-  const context: WorkerContext = { config, logger, db, redis, storage, dispatcher, events, route: routeTask, engines, hostName, tasksDir };
+  const context: WorkerContext = {
+    config,
+    logger,
+    db,
+    redis,
+    storage,
+    dispatcher,
+    events,
+    route: routeTask,
+    engines,
+    hostName,
+    tasksDir,
+  };
   const running: Running = new Map();
   events.on('control', (message) => {
     for (const id of message.taskIds) {
@@ -68,29 +89,49 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
   const queues = new Map<string, number>([[IO_QUEUE, Math.max(4, config.workerConcurrency * 2)]]);
   for (const e of engines.values()) {
     const minor = e.version.split('.').slice(0, 2).join('.');
-    for (const name of new Set([engineQueue(e.name), engineQueue(e.name, minor), engineQueue(e.name, e.version)])) {
+    for (const name of new Set([
+      engineQueue(e.name),
+      engineQueue(e.name, minor),
+      engineQueue(e.name, e.version),
+    ])) {
       queues.set(name, config.workerConcurrency);
     }
   }
   const workers = [...queues].map(([name, concurrency]) => {
-    const worker = new Worker<TaskJobData>(name, async (job) => runTask(context, job.data.taskId, running), {
-      connection: redis,
-      prefix: config.queuePrefix,
-      concurrency,
-      lockDuration: config.lockDurationMs,
-      stalledInterval: config.lockDurationMs,
-      maxStalledCount: config.maxTaskAttempts,
-    });
+    const worker = new Worker<TaskJobData>(
+      name,
+      async (job) => runTask(context, job.data.taskId, running),
+      {
+        connection: redis,
+        prefix: config.queuePrefix,
+        concurrency,
+        lockDuration: config.lockDurationMs,
+        stalledInterval: config.lockDurationMs,
+        maxStalledCount: config.maxTaskAttempts,
+      },
+    );
     worker.on('error', (err) => logger.warn({ err, queue: name }, 'queue worker error'));
-    worker.on('failed', (job, err) => logger.error({ err, queue: name, taskId: job?.data.taskId }, 'task runner crashed'));
+    worker.on('failed', (job, err) =>
+      logger.error({ err, queue: name, taskId: job?.data.taskId }, 'task runner crashed'),
+    );
     return worker;
   });
 
   const advertise = async () => {
     try {
-      await redis.set(`${config.queuePrefix}:workers:${hostName}`, JSON.stringify({ host: hostName, queues: [...queues.keys()] }), 'EX', AD_TTL_SEC);
+      await redis.set(
+        `${config.queuePrefix}:workers:${hostName}`,
+        JSON.stringify({ host: hostName, queues: [...queues.keys()] }),
+        'EX',
+        AD_TTL_SEC,
+      );
       for (const e of engines.values()) {
-        await advertiseEngine(redis, config.queuePrefix, { engine: e.name, version: e.version, host: hostName }, AD_TTL_SEC);
+        await advertiseEngine(
+          redis,
+          config.queuePrefix,
+          { engine: e.name, version: e.version, host: hostName },
+          AD_TTL_SEC,
+        );
       }
       await fs.writeFile(path.join(os.tmpdir(), 'convertd-worker.heartbeat'), String(Date.now()));
     } catch (err) {
@@ -101,7 +142,14 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
   const adTimer = setInterval(() => void advertise(), (AD_TTL_SEC * 1000) / 3);
   adTimer.unref();
   const sweeps = startSweeps(context);
-  logger.info({ hostName, queues: [...queues.keys()], engines: [...engines.values()].map((e) => `${e.name} ${e.version}`) }, 'worker ready');
+  logger.info(
+    {
+      hostName,
+      queues: [...queues.keys()],
+      engines: [...engines.values()].map((e) => `${e.name} ${e.version}`),
+    },
+    'worker ready',
+  );
 
   return {
     context,
@@ -129,7 +177,12 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
  * alive (killed before they could clean up) and untouched for a while are removed here; other
  * deployments sharing WORK_DIR have their own prefix dir and are never touched.
  */
-async function prepareTasksDir(config: Config, redis: Redis, hostName: string, logger: Logger): Promise<string> {
+async function prepareTasksDir(
+  config: Config,
+  redis: Redis,
+  hostName: string,
+  logger: Logger,
+): Promise<string> {
   const root = path.join(config.workDir, 'tasks', safeName(config.queuePrefix));
   const own = path.join(root, safeName(hostName));
   await fs.mkdir(own, { recursive: true });
@@ -155,11 +208,17 @@ function safeName(name: string): string {
 
 function defaultEngines(config: Config, tasksDir: string): Engine[] {
   return [
-    new LibreOfficeEngine({ profileRoot: path.join(config.workDir, 'profiles', 'libreoffice'), workRoot: tasksDir }),
+    new LibreOfficeEngine({
+      profileRoot: path.join(config.workDir, 'profiles', 'libreoffice'),
+      workRoot: tasksDir,
+    }),
   ];
 }
 
-async function detectEngines(candidates: Engine[], logger: Logger): Promise<Map<string, DetectedEngine>> {
+async function detectEngines(
+  candidates: Engine[],
+  logger: Logger,
+): Promise<Map<string, DetectedEngine>> {
   const found = new Map<string, DetectedEngine>();
   for (const engine of candidates) {
     const info = await engine.detect().catch(() => null);

@@ -1,5 +1,10 @@
 // Periodic repairs that keep Postgres and Redis in agreement (ARCHITECTURE.md decision 1).
-import { findLostTasks, findStrandedTasks, findUploadsInProgress, revertUpload } from '@convertd/db';
+import {
+  findLostTasks,
+  findStrandedTasks,
+  findUploadsInProgress,
+  revertUpload,
+} from '@convertd/db';
 import { UPLOAD_LEASE_SEC, uploadLeaseKey } from '@convertd/queue';
 
 import type { WorkerContext } from './context';
@@ -9,7 +14,10 @@ import { publish } from './runner';
 const LOCK_KEY = 'sweep-lock';
 
 export function startSweeps(ctx: WorkerContext): { stop(): void } {
-  const timer = setInterval(() => void sweepOnce(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'sweep failed')), ctx.config.sweepIntervalMs);
+  const timer = setInterval(
+    () => void sweepOnce(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'sweep failed')),
+    ctx.config.sweepIntervalMs,
+  );
   timer.unref();
 
   return { stop: () => clearInterval(timer) };
@@ -20,7 +28,13 @@ export function startSweeps(ctx: WorkerContext): { stop(): void } {
  * back uploads whose gateway died mid-upload.
  */
 export async function sweepOnce(ctx: WorkerContext): Promise<number> {
-  const locked = await ctx.redis.set(`${ctx.config.queuePrefix}:${LOCK_KEY}`, ctx.hostName, 'PX', ctx.config.sweepIntervalMs, 'NX');
+  const locked = await ctx.redis.set(
+    `${ctx.config.queuePrefix}:${LOCK_KEY}`,
+    ctx.hostName,
+    'PX',
+    ctx.config.sweepIntervalMs,
+    'NX',
+  );
   if (locked !== 'OK') {
     return 0;
   }
@@ -52,7 +66,12 @@ async function releaseAbandonedUploads(ctx: WorkerContext): Promise<void> {
       continue;
     }
 
-    const outcome = await revertUpload(ctx.db, upload.id, upload.attempts, 'The upload was interrupted; upload the file again.');
+    const outcome = await revertUpload(
+      ctx.db,
+      upload.id,
+      upload.attempts,
+      'The upload was interrupted; upload the file again.',
+    );
     if (outcome) {
       ctx.logger.warn({ taskId: upload.id }, 'upload abandoned by its gateway; task waits again');
       await publish(ctx, outcome);

@@ -191,7 +191,8 @@ describe('uploads whose gateway died', () => {
     const id: string = created.json.data.id;
     // A gateway took the upload and died: the task is processing, and no lease is held.
     expect(await beginUpload(stack.deps.db, id)).not.toBeNull();
-    await stack.deps.db.$executeRaw`UPDATE tasks SET started_at = now() - interval '5 minutes' WHERE id = ${id}::uuid`;
+    await stack.deps.db
+      .$executeRaw`UPDATE tasks SET started_at = now() - interval '5 minutes' WHERE id = ${id}::uuid`;
 
     const waiting = await eventually(async () => {
       const task = await api(stack, key, 'GET', `/v2/tasks/${id}`);
@@ -208,7 +209,8 @@ describe('uploads whose gateway died', () => {
     const created = await api(stack, key, 'POST', '/v2/import/upload');
     const id: string = created.json.data.id;
     expect(await beginUpload(stack.deps.db, id)).not.toBeNull();
-    await stack.deps.db.$executeRaw`UPDATE tasks SET started_at = now() - interval '5 minutes' WHERE id = ${id}::uuid`;
+    await stack.deps.db
+      .$executeRaw`UPDATE tasks SET started_at = now() - interval '5 minutes' WHERE id = ${id}::uuid`;
     const lease = holdUploadLease(redis, stack.env.QUEUE_PREFIX!, id);
 
     // Three sweeps (SWEEP_INTERVAL_MS=2000) pass without touching it.
@@ -216,7 +218,10 @@ describe('uploads whose gateway died', () => {
     expect((await api(stack, key, 'GET', `/v2/tasks/${id}`)).json.data.status).toBe('processing');
 
     await lease.release();
-    await eventually(async () => (await api(stack, key, 'GET', `/v2/tasks/${id}`)).json.data.status === 'waiting', 20_000);
+    await eventually(
+      async () => (await api(stack, key, 'GET', `/v2/tasks/${id}`)).json.data.status === 'waiting',
+      20_000,
+    );
   }, 60_000);
 });
 
@@ -226,7 +231,10 @@ describe('work dirs of dead workers', () => {
     const ours = path.join(workDir, 'tasks', stack.env.QUEUE_PREFIX!);
     const ghost = path.join(ours, 'ghost-host');
     fs.mkdirSync(path.join(ghost, 'some-task-1234'), { recursive: true });
-    fs.writeFileSync(path.join(ghost, 'some-task-1234', 'in-0.docx'), 'left behind by a killed worker');
+    fs.writeFileSync(
+      path.join(ghost, 'some-task-1234', 'in-0.docx'),
+      'left behind by a killed worker',
+    );
     const longAgo = new Date(Date.now() - 10 * 60_000);
     fs.utimesSync(ghost, longAgo, longAgo);
     // A worker that died a moment ago might still be writing its last files: wait for later.
@@ -258,7 +266,10 @@ describe('queue entries lost by Redis', () => {
     );
     // A worker of `lost` was here (its advertisement outlives it), so the task is accepted and
     // queued, but nobody takes it before Redis loses it.
-    const earlier = await stack.startWorker({ engines: [new FakeEngine({ name: 'lost' })], hostName: 'earlier' });
+    const earlier = await stack.startWorker({
+      engines: [new FakeEngine({ name: 'lost' })],
+      hostName: 'earlier',
+    });
     await earlier.close();
     const conv = await createTask(stack, key, 'convert', {
       input: src.id,

@@ -113,10 +113,20 @@ export async function taskDirs(workDir: string): Promise<string[]> {
   const tasks = path.join(workDir, 'tasks');
   const prefixes = await fs.readdir(tasks).catch(() => [] as string[]);
   const workers = (
-    await Promise.all(prefixes.map(async (p) => (await fs.readdir(path.join(tasks, p)).catch(() => [] as string[])).map((w) => `${p}/${w}`)))
+    await Promise.all(
+      prefixes.map(async (p) =>
+        (await fs.readdir(path.join(tasks, p)).catch(() => [] as string[])).map((w) => `${p}/${w}`),
+      ),
+    )
   ).flat();
-  const dirs = await Promise.all(workers.map(async (w) => (await fs.readdir(path.join(tasks, w)).catch(() => [] as string[])).map((d) => `${w}/${d}`)));
-  const other = (await fs.readdir(workDir).catch(() => [] as string[])).filter((e) => e !== 'profiles' && e !== 'tasks');
+  const dirs = await Promise.all(
+    workers.map(async (w) =>
+      (await fs.readdir(path.join(tasks, w)).catch(() => [] as string[])).map((d) => `${w}/${d}`),
+    ),
+  );
+  const other = (await fs.readdir(workDir).catch(() => [] as string[])).filter(
+    (e) => e !== 'profiles' && e !== 'tasks',
+  );
   return [...other, ...dirs.flat()];
 }
 

@@ -66,7 +66,11 @@ export function timestamp(date: Date | null): string | null {
   return date === null ? null : `${date.toISOString().slice(0, 19)}+00:00`;
 }
 
-export function serializeTask(task: TaskView, urls: Urls, extras: TaskExtras = {}): Record<string, unknown> {
+export function serializeTask(
+  task: TaskView,
+  urls: Urls,
+  extras: TaskExtras = {},
+): Record<string, unknown> {
   const include = extras.include ?? new Set<string>();
   const out: Record<string, unknown> = { id: task.id };
   if (task.jobId !== null) {
@@ -111,7 +115,11 @@ export function serializeTask(task: TaskView, urls: Urls, extras: TaskExtras = {
   return out;
 }
 
-export function serializeJob(job: JobView, urls: Urls, tasks?: TaskView[]): Record<string, unknown> {
+export function serializeJob(
+  job: JobView,
+  urls: Urls,
+  tasks?: TaskView[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = {
     id: job.id,
     tag: job.tag,
@@ -160,7 +168,11 @@ export interface Page {
 /** Laravel's simple paginator: no total, `last` null, absolute `next`. */
 export function listEnvelope(items: unknown[], page: Page): string {
   const link = (n: number) => {
-    const params = new URLSearchParams({ ...page.query, per_page: String(page.perPage), page: String(n) });
+    const params = new URLSearchParams({
+      ...page.query,
+      per_page: String(page.perPage),
+      page: String(n),
+    });
     return `${page.origin}${page.path}?${params.toString()}`;
   };
   const from = items.length > 0 ? (page.page - 1) * page.perPage + 1 : null;
@@ -196,7 +208,9 @@ function absoluteResult(result: unknown, urls: Urls): unknown {
   }
   if (Array.isArray(copy.files)) {
     copy.files = copy.files.map((f: Record<string, unknown>) =>
-      typeof f.url === 'string' && f.url.startsWith('/') ? { ...f, url: urls.origin + urls.sign(f.url) } : f,
+      typeof f.url === 'string' && f.url.startsWith('/')
+        ? { ...f, url: urls.origin + urls.sign(f.url) }
+        : f,
     );
   }
 

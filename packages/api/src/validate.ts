@@ -134,10 +134,21 @@ export function parseTask(operation: string, body: unknown): TaskInput {
     payload.input = inputs;
   }
 
-  return { operation, name: typeof name === 'string' && name !== '' ? name : null, payload, inputIds: inputs };
+  return {
+    operation,
+    name: typeof name === 'string' && name !== '' ? name : null,
+    payload,
+    inputIds: inputs,
+  };
 }
 
-function checkFields(operation: Operation, def: Json, inputs: string[], at: string, errors: Errors): void {
+function checkFields(
+  operation: Operation,
+  def: Json,
+  inputs: string[],
+  at: string,
+  errors: Errors,
+): void {
   const key = (field: string) => (at ? `${at}.${field}` : field);
   checkNul(def, at, errors);
   const needsInput = operation === 'convert' || operation === 'export/url';
@@ -172,12 +183,20 @@ function checkFields(operation: Operation, def: Json, inputs: string[], at: stri
       } else if (!FORMAT.test(def.output_format)) {
         add(errors, key('output_format'), 'The output format is invalid.');
       }
-      if (def.input_format !== undefined && def.input_format !== null && (typeof def.input_format !== 'string' || !FORMAT.test(def.input_format))) {
+      if (
+        def.input_format !== undefined &&
+        def.input_format !== null &&
+        (typeof def.input_format !== 'string' || !FORMAT.test(def.input_format))
+      ) {
         add(errors, key('input_format'), 'The input format is invalid.');
       }
       break;
     case 'import/upload':
-      if (def.redirect !== undefined && def.redirect !== null && (typeof def.redirect !== 'string' || !isHttpUrl(def.redirect))) {
+      if (
+        def.redirect !== undefined &&
+        def.redirect !== null &&
+        (typeof def.redirect !== 'string' || !isHttpUrl(def.redirect))
+      ) {
         add(errors, key('redirect'), 'The redirect format is invalid.');
       }
       break;
@@ -187,7 +206,11 @@ function checkFields(operation: Operation, def: Json, inputs: string[], at: stri
   if (def.filename !== undefined && def.filename !== null && typeof def.filename !== 'string') {
     add(errors, key('filename'), 'The filename must be a string.');
   }
-  if (def.timeout !== undefined && def.timeout !== null && !(Number.isInteger(def.timeout) && (def.timeout as number) > 0)) {
+  if (
+    def.timeout !== undefined &&
+    def.timeout !== null &&
+    !(Number.isInteger(def.timeout) && (def.timeout as number) > 0)
+  ) {
     add(errors, key('timeout'), 'The timeout must be a positive integer (seconds).');
   }
 }
@@ -196,7 +219,11 @@ function checkFields(operation: Operation, def: Json, inputs: string[], at: stri
 function checkNul(value: unknown, at: string, errors: Errors): void {
   if (typeof value === 'string') {
     if (value.includes('\u0000')) {
-      add(errors, at, 'The field must not contain NUL characters (send binary content with import/base64).');
+      add(
+        errors,
+        at,
+        'The field must not contain NUL characters (send binary content with import/base64).',
+      );
     }
   } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {

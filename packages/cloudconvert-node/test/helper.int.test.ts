@@ -15,19 +15,33 @@ describe('rewriteUrl', () => {
   const target = { url: 'http://conv.local:8080/', syncUrl: 'http://conv.local:8081' };
 
   it('maps the API hosts of every region and the sandbox', () => {
-    expect(rewriteUrl('https://api.cloudconvert.com/v2/jobs?page=2', target)).toBe('http://conv.local:8080/v2/jobs?page=2');
-    expect(rewriteUrl('https://api.sandbox.cloudconvert.com/v2/users/me', target)).toBe('http://conv.local:8080/v2/users/me');
-    expect(rewriteUrl('https://eu-central.api.cloudconvert.com/v2/tasks', target)).toBe('http://conv.local:8080/v2/tasks');
+    expect(rewriteUrl('https://api.cloudconvert.com/v2/jobs?page=2', target)).toBe(
+      'http://conv.local:8080/v2/jobs?page=2',
+    );
+    expect(rewriteUrl('https://api.sandbox.cloudconvert.com/v2/users/me', target)).toBe(
+      'http://conv.local:8080/v2/users/me',
+    );
+    expect(rewriteUrl('https://eu-central.api.cloudconvert.com/v2/tasks', target)).toBe(
+      'http://conv.local:8080/v2/tasks',
+    );
   });
 
   it('maps the sync hosts to the sync origin, or to /wait routes without one', () => {
-    expect(rewriteUrl('https://sync.api.cloudconvert.com/v2/jobs/abc', target)).toBe('http://conv.local:8081/v2/jobs/abc');
-    expect(rewriteUrl('https://sync.api.sandbox.cloudconvert.com/v2/tasks/abc', { url: 'http://x:1' })).toBe('http://x:1/v2/tasks/abc/wait');
+    expect(rewriteUrl('https://sync.api.cloudconvert.com/v2/jobs/abc', target)).toBe(
+      'http://conv.local:8081/v2/jobs/abc',
+    );
+    expect(
+      rewriteUrl('https://sync.api.sandbox.cloudconvert.com/v2/tasks/abc', { url: 'http://x:1' }),
+    ).toBe('http://x:1/v2/tasks/abc/wait');
   });
 
   it('leaves other URLs alone', () => {
-    expect(rewriteUrl('http://conv.local:8080/upload/abc?x=1', target)).toBe('http://conv.local:8080/upload/abc?x=1');
-    expect(rewriteUrl('https://evil.example/api.cloudconvert.com/v2/', target)).toBe('https://evil.example/api.cloudconvert.com/v2/');
+    expect(rewriteUrl('http://conv.local:8080/upload/abc?x=1', target)).toBe(
+      'http://conv.local:8080/upload/abc?x=1',
+    );
+    expect(rewriteUrl('https://evil.example/api.cloudconvert.com/v2/', target)).toBe(
+      'https://evil.example/api.cloudconvert.com/v2/',
+    );
   });
 });
 
@@ -57,12 +71,25 @@ describe('register preload', () => {
         const text = await (await fetch(file.url)).text();
         console.log(JSON.stringify({ email: me.email, status: done.status, filename: file.filename, text }));
       })().catch((e) => { console.error(e); process.exit(1); });`;
-    const { stdout } = await exec(process.execPath, ['--require', path.join(PKG, 'register.cjs'), '-e', program], {
-      cwd: PKG,
-      env: { ...process.env, KEY: user.key, CONVERTD_URL: stack.url, CONVERTD_SYNC_URL: stack.syncUrl },
-    });
+    const { stdout } = await exec(
+      process.execPath,
+      ['--require', path.join(PKG, 'register.cjs'), '-e', program],
+      {
+        cwd: PKG,
+        env: {
+          ...process.env,
+          KEY: user.key,
+          CONVERTD_URL: stack.url,
+          CONVERTD_SYNC_URL: stack.syncUrl,
+        },
+      },
+    );
     const out = JSON.parse(stdout.trim().split('\n').pop()!);
-    expect(out).toMatchObject({ status: 'finished', filename: 'hello.txt', text: 'hello from an unmodified program' });
+    expect(out).toMatchObject({
+      status: 'finished',
+      filename: 'hello.txt',
+      text: 'hello from an unmodified program',
+    });
     expect(out.email).toMatch(/@example\.test$/);
   });
 });

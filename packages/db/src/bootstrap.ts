@@ -60,7 +60,10 @@ export interface MigrationResult {
 }
 
 /** Applies every migration not yet recorded, each in its own transaction, under a lock. */
-export async function migrate(databaseUrl: string, dir = migrationsDir()): Promise<MigrationResult> {
+export async function migrate(
+  databaseUrl: string,
+  dir = migrationsDir(),
+): Promise<MigrationResult> {
   const client = await connect(databaseUrl);
   const applied: string[] = [];
   try {
@@ -71,9 +74,11 @@ export async function migrate(databaseUrl: string, dir = migrationsDir()): Promi
       applied_at timestamptz NOT NULL DEFAULT now()
     )`);
     const done = new Map(
-      (await client.query<{ name: string; checksum: string }>('SELECT name, checksum FROM convertd_migrations')).rows.map(
-        (r) => [r.name, r.checksum],
-      ),
+      (
+        await client.query<{ name: string; checksum: string }>(
+          'SELECT name, checksum FROM convertd_migrations',
+        )
+      ).rows.map((r) => [r.name, r.checksum]),
     );
 
     for (const name of listMigrations(dir)) {
@@ -82,7 +87,9 @@ export async function migrate(databaseUrl: string, dir = migrationsDir()): Promi
       const previous = done.get(name);
       if (previous !== undefined) {
         if (previous !== checksum) {
-          throw new Error(`migration ${name} was changed after it was applied; add a new one instead`);
+          throw new Error(
+            `migration ${name} was changed after it was applied; add a new one instead`,
+          );
         }
         continue;
       }
@@ -90,7 +97,10 @@ export async function migrate(databaseUrl: string, dir = migrationsDir()): Promi
       await client.query('BEGIN');
       try {
         await client.query(sql);
-        await client.query('INSERT INTO convertd_migrations (name, checksum) VALUES ($1, $2)', [name, checksum]);
+        await client.query('INSERT INTO convertd_migrations (name, checksum) VALUES ($1, $2)', [
+          name,
+          checksum,
+        ]);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');

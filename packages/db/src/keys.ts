@@ -28,7 +28,13 @@ export interface CreatedKey {
 
 export async function createApiKey(
   db: DbOrTx,
-  input: { userId: number; scopes: readonly string[]; sandbox?: boolean; name?: string; key?: string },
+  input: {
+    userId: number;
+    scopes: readonly string[];
+    sandbox?: boolean;
+    name?: string;
+    key?: string;
+  },
 ): Promise<CreatedKey> {
   const key = input.key ?? generateApiKey();
   const row = await db.apiKey.create({
@@ -47,7 +53,10 @@ export async function createApiKey(
 
 /** The key's owner and scopes, or null for an unknown or revoked key. */
 export async function findApiKey(db: DbOrTx, key: string) {
-  const row = await db.apiKey.findUnique({ where: { hash: hashApiKey(key) }, include: { user: true } });
+  const row = await db.apiKey.findUnique({
+    where: { hash: hashApiKey(key) },
+    include: { user: true },
+  });
   if (!row || row.revokedAt) {
     return null;
   }
@@ -60,7 +69,10 @@ export async function ensureBootstrapKey(db: DbOrTx, key: string): Promise<void>
   const existing = await db.apiKey.findUnique({ where: { hash: hashApiKey(key) } });
   if (existing) {
     if (existing.revokedAt || existing.scopes.length !== SCOPES.length) {
-      await db.apiKey.update({ where: { id: existing.id }, data: { revokedAt: null, scopes: [...SCOPES] } });
+      await db.apiKey.update({
+        where: { id: existing.id },
+        data: { revokedAt: null, scopes: [...SCOPES] },
+      });
     }
     return;
   }

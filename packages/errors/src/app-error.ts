@@ -23,7 +23,10 @@ export class AppError extends Error {
 
   constructor(code: ErrorCode, options: AppErrorOptions = {}) {
     const spec = CODES[code];
-    super(options.message ?? spec.message, options.cause === undefined ? {} : { cause: options.cause });
+    super(
+      options.message ?? spec.message,
+      options.cause === undefined ? {} : { cause: options.cause },
+    );
     this.code = code;
     this.statusCode = options.statusCode ?? spec.status;
     this.retryable = spec.retryable;

@@ -59,7 +59,9 @@ export class EventBus extends EventEmitter<{ event: [TaskEvent]; control: [Contr
   }
 
   async publish(events: readonly TaskEvent[]): Promise<void> {
-    await Promise.all(events.map((e) => this.publisher.publish(this.eventsChannel, JSON.stringify(e))));
+    await Promise.all(
+      events.map((e) => this.publisher.publish(this.eventsChannel, JSON.stringify(e))),
+    );
   }
 
   async control(message: ControlMessage): Promise<void> {

@@ -1,4 +1,11 @@
-export { IO_QUEUE, TASK_JOB_NAME, engineQueue, routeTask, engineOf, ENGINE_ALIASES } from './routing';
+export {
+  IO_QUEUE,
+  TASK_JOB_NAME,
+  engineQueue,
+  routeTask,
+  engineOf,
+  ENGINE_ALIASES,
+} from './routing';
 export type { TaskJobData } from './routing';
 export { Dispatcher } from './dispatcher';
 export { EventBus } from './events';

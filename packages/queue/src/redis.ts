@@ -19,7 +19,12 @@ export function connectRedis(url: string, options: { blocking?: boolean } = {}):
 
 /** Waits until `redis` answers PING, or throws a one-line error naming REDIS_URL. */
 export async function pingRedis(url: string, timeoutMs = 5000): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+  });
   redis.on('error', () => undefined);
   try {
     await redis.connect();

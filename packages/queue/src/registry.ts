@@ -7,8 +7,18 @@ export interface EngineAd {
   host: string;
 }
 
-export async function advertiseEngine(redis: Redis, prefix: string, ad: EngineAd, ttlSec: number): Promise<void> {
-  await redis.set(`${prefix}:engines:${ad.engine}:${ad.version}:${ad.host}`, JSON.stringify(ad), 'EX', ttlSec);
+export async function advertiseEngine(
+  redis: Redis,
+  prefix: string,
+  ad: EngineAd,
+  ttlSec: number,
+): Promise<void> {
+  await redis.set(
+    `${prefix}:engines:${ad.engine}:${ad.version}:${ad.host}`,
+    JSON.stringify(ad),
+    'EX',
+    ttlSec,
+  );
 }
 
 /** Engines advertised by live workers (at most one entry per engine, version and host). */

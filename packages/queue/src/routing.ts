@@ -19,7 +19,8 @@ export function engineQueue(engine: string, version?: string | null): string {
 
 /** The engine a processing task asks for, after aliases; libreoffice when it names none. */
 export function engineOf(payload: Record<string, unknown>): string {
-  const asked = typeof payload.engine === 'string' && payload.engine !== '' ? payload.engine : 'libreoffice';
+  const asked =
+    typeof payload.engine === 'string' && payload.engine !== '' ? payload.engine : 'libreoffice';
 
   return ENGINE_ALIASES[asked] ?? asked;
 }

@@ -11,7 +11,11 @@ export function uploadLeaseKey(prefix: string, taskId: string): string {
  * Held by the gateway while it receives an upload: a task whose lease lapsed lost its gateway
  * mid-upload, and the sweep gives it back to `waiting` so the client can upload again.
  */
-export function holdUploadLease(redis: Redis, prefix: string, taskId: string): { release(): Promise<void> } {
+export function holdUploadLease(
+  redis: Redis,
+  prefix: string,
+  taskId: string,
+): { release(): Promise<void> } {
   const key = uploadLeaseKey(prefix, taskId);
   const refresh = () => redis.set(key, '1', 'EX', UPLOAD_LEASE_SEC).catch(() => undefined);
   void refresh();

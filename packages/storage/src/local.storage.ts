@@ -26,7 +26,11 @@ export class LocalStorage implements Storage {
     await fs.mkdir(this.tmp, { recursive: true });
   }
 
-  async put(key: string, body: Readable, options: { maxBytes?: number } = {}): Promise<StoredObject> {
+  async put(
+    key: string,
+    body: Readable,
+    options: { maxBytes?: number } = {},
+  ): Promise<StoredObject> {
     const target = this.pathOf(key);
     const temp = path.join(this.tmp, randomUUID());
     const hash = createHash('md5');
@@ -35,7 +39,11 @@ export class LocalStorage implements Storage {
       transform(chunk: Buffer, _enc, done) {
         size += chunk.length;
         if (options.maxBytes !== undefined && size > options.maxBytes) {
-          done(new AppError('PAYLOAD_TOO_LARGE', { message: `The file is larger than ${options.maxBytes} bytes.` }));
+          done(
+            new AppError('PAYLOAD_TOO_LARGE', {
+              message: `The file is larger than ${options.maxBytes} bytes.`,
+            }),
+          );
           return;
         }
         hash.update(chunk);
@@ -131,7 +139,11 @@ export class LocalStorage implements Storage {
     try {
       await fs.access(file);
     } catch (err) {
-      throw new AppError('STORAGE_ERROR', { message: 'A stored file is missing.', details: { key }, cause: err });
+      throw new AppError('STORAGE_ERROR', {
+        message: 'A stored file is missing.',
+        details: { key },
+        cause: err,
+      });
     }
   }
 }

@@ -4,7 +4,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * Signs a path of ours (upload form or download URL) with an expiry, so that it works without
  * Authorization, as every SDK expects. The host is not signed: the same URL works on every origin.
  */
-export function signPath(secret: string, pathname: string, expiresAt: number): { expires: string; signature: string } {
+export function signPath(
+  secret: string,
+  pathname: string,
+  expiresAt: number,
+): { expires: string; signature: string } {
   const expires = String(Math.floor(expiresAt));
 
   return { expires, signature: mac(secret, pathname, expires) };

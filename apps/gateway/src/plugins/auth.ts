@@ -26,10 +26,17 @@ export function requireScope(deps: Pick<Deps, 'db'>, scope: Scope): preHandlerAs
       throw new AppError('UNAUTHENTICATED');
     }
     if (!key.scopes.includes(scope)) {
-      throw new AppError('FORBIDDEN', { message: `This action is unauthorized: the API key lacks the ${scope} scope.` });
+      throw new AppError('FORBIDDEN', {
+        message: `This action is unauthorized: the API key lacks the ${scope} scope.`,
+      });
     }
 
-    request.principal = { userId: key.userId, keyId: key.id, scopes: new Set(key.scopes), sandbox: key.sandbox };
+    request.principal = {
+      userId: key.userId,
+      keyId: key.id,
+      scopes: new Set(key.scopes),
+      sandbox: key.sandbox,
+    };
   };
 }
 

@@ -6,7 +6,12 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 /** Every error, on every route, is JSON with a code and a standard reason phrase (API.md §10.7). */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
-    sendError(reply, new AppError('NOT_FOUND', { message: `No route for ${request.method} ${request.url.split('?')[0]}.` }));
+    sendError(
+      reply,
+      new AppError('NOT_FOUND', {
+        message: `No route for ${request.method} ${request.url.split('?')[0]}.`,
+      }),
+    );
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {

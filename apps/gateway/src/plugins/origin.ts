@@ -20,7 +20,10 @@ export function originOf(request: FastifyRequest, config: Config, onSyncPort: bo
 
   const forwarded = headerValue(request.headers['x-forwarded-proto']);
   const proto = forwarded === 'https' || forwarded === 'http' ? forwarded : request.protocol;
-  let host = headerValue(request.headers['x-forwarded-host']) ?? request.headers.host ?? `localhost:${config.port}`;
+  let host =
+    headerValue(request.headers['x-forwarded-host']) ??
+    request.headers.host ??
+    `localhost:${config.port}`;
   if (/^sync\./i.test(host)) {
     host = host.slice(5);
   } else if (onSyncPort) {

@@ -24,7 +24,10 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
   const upload = async (request: UploadRequest, reply: FastifyReply) => {
     const { taskId } = request.params;
     const query = queryOf(request);
-    if (!isUuid(taskId) || !verifyPath(deps.urlSecret, `/upload/${taskId}`, query.expires, query.signature)) {
+    if (
+      !isUuid(taskId) ||
+      !verifyPath(deps.urlSecret, `/upload/${taskId}`, query.expires, query.signature)
+    ) {
       throw new AppError('INVALID_SIGNATURE');
     }
 
@@ -42,7 +45,8 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     try {
       const parsed = await parseUpload(request.raw, request.headers['content-type'], {
         maxFileBytes: deps.config.maxUploadBytes,
-        onFile: (file) => deps.storage.put(key, file.stream, { maxBytes: deps.config.maxUploadBytes }),
+        onFile: (file) =>
+          deps.storage.put(key, file.stream, { maxBytes: deps.config.maxUploadBytes }),
       });
       const stored = parsed.fileResult;
       const filename = parsed.file?.filename || 'file';
@@ -52,7 +56,16 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
         claim.attempt,
         {
           result: { files: [{ filename, size: stored.size, md5: stored.md5 }] },
-          files: [{ id: fileId, filename, storageKey: key, size: BigInt(stored.size), md5: stored.md5, contentType: parsed.file?.contentType ?? null }],
+          files: [
+            {
+              id: fileId,
+              filename,
+              storageKey: key,
+              size: BigInt(stored.size),
+              md5: stored.md5,
+              contentType: parsed.file?.contentType ?? null,
+            },
+          ],
           credits: 0,
         },
         deps.route,
@@ -66,7 +79,9 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     } catch (err) {
       await deps.storage.delete([key]).catch(() => undefined);
       const message = isAppError(err) ? err.message : 'The upload failed.';
-      const reverted = await revertUpload(deps.db, taskId, claim.attempt, message).catch(() => null);
+      const reverted = await revertUpload(deps.db, taskId, claim.attempt, message).catch(
+        () => null,
+      );
       if (reverted) {
         await applyOutcome(deps, reverted);
       }
@@ -98,7 +113,11 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     const { taskId, fileId } = request.params;
     const query = queryOf(request);
     const signed = `/download/${taskId}/${fileId}${inline ? '/inline' : ''}`;
-    if (!isUuid(taskId) || !isUuid(fileId) || !verifyPath(deps.urlSecret, signed, query.expires, query.signature)) {
+    if (
+      !isUuid(taskId) ||
+      !isUuid(fileId) ||
+      !verifyPath(deps.urlSecret, signed, query.expires, query.signature)
+    ) {
       throw new AppError('INVALID_SIGNATURE');
     }
 
@@ -111,12 +130,23 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     const range = parseRange(request.headers.range, size);
     if (range === 'unsatisfiable') {
       reply.header('content-range', `bytes */${size}`);
-      throw new AppError('BAD_REQUEST', { statusCode: 416, message: 'The requested range is not satisfiable.' });
+      throw new AppError('BAD_REQUEST', {
+        statusCode: 416,
+        message: 'The requested range is not satisfiable.',
+      });
     }
 
     reply
-      .header('content-type', file.contentType && file.contentType !== 'application/octet-stream' ? file.contentType : contentTypeOf(file.filename))
-      .header('content-disposition', contentDisposition(inline ? 'inline' : 'attachment', file.filename))
+      .header(
+        'content-type',
+        file.contentType && file.contentType !== 'application/octet-stream'
+          ? file.contentType
+          : contentTypeOf(file.filename),
+      )
+      .header(
+        'content-disposition',
+        contentDisposition(inline ? 'inline' : 'attachment', file.filename),
+      )
       .header('accept-ranges', 'bytes')
       .header('x-content-type-options', 'nosniff')
       // User files are served from our origin: never let one run script there.
@@ -126,7 +156,10 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
       reply.header('etag', `"${file.md5}"`);
     }
     if (range) {
-      reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', range.end - range.start + 1);
+      reply
+        .code(206)
+        .header('content-range', `bytes ${range.start}-${range.end}/${size}`)
+        .header('content-length', range.end - range.start + 1);
     } else {
       reply.code(200).header('content-length', size);
     }

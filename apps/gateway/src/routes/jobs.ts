@@ -11,7 +11,16 @@ import { applyOutcome } from '../services/effects';
 import { checkEnginesServed } from '../services/engines';
 import { uploadResult } from '../services/urls';
 import { findJob, isTerminal, jobTasks } from '../services/views';
-import { filterOf, includesOf, linkQuery, pageOf, queryOf, sendData, sendJson, statusFilter } from './common';
+import {
+  filterOf,
+  includesOf,
+  linkQuery,
+  pageOf,
+  queryOf,
+  sendData,
+  sendJson,
+  statusFilter,
+} from './common';
 import type { RouteContext } from './context';
 
 export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteContext): void {
@@ -21,7 +30,12 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
   app.post('/v2/jobs', write, async (request, reply) => {
     const user = principal(request);
     const input = parseJob(request.body);
-    await checkEnginesServed(deps, input.tasks.filter((t) => isProcessingOperation(t.operation)).map((t) => ({ at: `tasks.${t.name}`, payload: t.payload })));
+    await checkEnginesServed(
+      deps,
+      input.tasks
+        .filter((t) => isProcessingOperation(t.operation))
+        .map((t) => ({ at: `tasks.${t.name}`, payload: t.payload })),
+    );
     const jobId = randomUUID();
     const tasks = input.tasks.map((t) => {
       const id = randomUUID();
@@ -34,7 +48,14 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
     });
     const outcome = await createJob(
       deps.db,
-      { id: jobId, userId: user.userId, tag: input.tag, webhookUrl: input.webhookUrl, sandbox: user.sandbox, tasks },
+      {
+        id: jobId,
+        userId: user.userId,
+        tag: input.tag,
+        webhookUrl: input.webhookUrl,
+        sandbox: user.sandbox,
+        tasks,
+      },
       deps.route,
     );
     await applyOutcome(deps, outcome);
@@ -42,7 +63,13 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
     // On the sync API, creating a job also waits for it (and may redirect to its first export).
     const load = () => findJob(deps.db, jobId, user.userId);
     const found = request.isSync
-      ? await deps.waiters.wait(jobId, `job:${jobId}:${user.userId}`, load, (f) => isTerminal(f.job.status), ctx.abortOnClose(request))
+      ? await deps.waiters.wait(
+          jobId,
+          `job:${jobId}:${user.userId}`,
+          load,
+          (f) => isTerminal(f.job.status),
+          ctx.abortOnClose(request),
+        )
       : await load();
     if (!found) {
       throw new AppError('NOT_FOUND');
@@ -73,14 +100,26 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
     });
     const jobs = rows.slice(0, perPage);
     const origin = ctx.origin(request);
-    const withTasks = includesOf(query).has('tasks') ? await jobTasks(deps.db, jobs.map((j) => j.id)) : null;
+    const withTasks = includesOf(query).has('tasks')
+      ? await jobTasks(
+          deps.db,
+          jobs.map((j) => j.id),
+        )
+      : null;
     const urls = ctx.urls(request);
     const data = jobs.map((j) => serializeJob(j, urls, withTasks?.get(j.id)));
 
     return sendJson(
       reply,
       200,
-      listEnvelope(data, { origin, path: '/v2/jobs', page, perPage, hasNext: rows.length > perPage, query: linkQuery(query) }),
+      listEnvelope(data, {
+        origin,
+        path: '/v2/jobs',
+        page,
+        perPage,
+        hasNext: rows.length > perPage,
+        query: linkQuery(query),
+      }),
     );
   });
 
@@ -88,7 +127,13 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
     const user = principal(request);
     const load = () => findJob(deps.db, request.params.id, user.userId);
     const found = wait
-      ? await deps.waiters.wait(request.params.id, `job:${request.params.id}:${user.userId}`, load, (f) => isTerminal(f.job.status), ctx.abortOnClose(request))
+      ? await deps.waiters.wait(
+          request.params.id,
+          `job:${request.params.id}:${user.userId}`,
+          load,
+          (f) => isTerminal(f.job.status),
+          ctx.abortOnClose(request),
+        )
       : await load();
     if (!found) {
       throw new AppError('NOT_FOUND');
@@ -118,12 +163,18 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
 }
 
 function wantsRedirect(body: unknown): boolean {
-  return typeof body === 'object' && body !== null && (body as { redirect?: unknown }).redirect === true;
+  return (
+    typeof body === 'object' && body !== null && (body as { redirect?: unknown }).redirect === true
+  );
 }
 
 /** The URL of the first file of the first finished `export/url` task of a serialized job. */
 function firstExportUrl(job: Record<string, unknown>): string | undefined {
-  const tasks = (job.tasks ?? []) as { operation: string; status: string; result?: { files?: { url?: string }[] } | null }[];
+  const tasks = (job.tasks ?? []) as {
+    operation: string;
+    status: string;
+    result?: { files?: { url?: string }[] } | null;
+  }[];
   const exported = tasks.find((t) => t.operation === 'export/url' && t.status === 'finished');
 
   return exported?.result?.files?.[0]?.url;

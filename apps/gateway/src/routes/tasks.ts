@@ -19,7 +19,16 @@ import { applyOutcome } from '../services/effects';
 import { checkEnginesServed } from '../services/engines';
 import { uploadResult } from '../services/urls';
 import { findJob, findTask, findTasks, isTerminal, isUuid } from '../services/views';
-import { filterOf, includesOf, linkQuery, pageOf, queryOf, sendData, sendJson, statusFilter } from './common';
+import {
+  filterOf,
+  includesOf,
+  linkQuery,
+  pageOf,
+  queryOf,
+  sendData,
+  sendJson,
+  statusFilter,
+} from './common';
 import type { RouteContext } from './context';
 
 type WithId = FastifyRequest<{ Params: { id: string } }>;
@@ -35,7 +44,18 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     const status = statusFilter(query);
     const jobId = filterOf(query, 'job_id');
     if (jobId !== undefined && !isUuid(jobId)) {
-      return sendJson(reply, 200, listEnvelope([], { origin: ctx.origin(request), path: '/v2/tasks', page, perPage, hasNext: false, query: linkQuery(query) }));
+      return sendJson(
+        reply,
+        200,
+        listEnvelope([], {
+          origin: ctx.origin(request),
+          path: '/v2/tasks',
+          page,
+          perPage,
+          hasNext: false,
+          query: linkQuery(query),
+        }),
+      );
     }
 
     const operation = filterOf(query, 'operation');
@@ -53,12 +73,23 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     const urls = ctx.urls(request);
     const include = includesOf(query);
     const tasks = rows.slice(0, perPage);
-    const data = await Promise.all(tasks.map(async (t) => serializeTask(t, urls, { include, ...(await extrasOf(deps, t, include, user.userId)) })));
+    const data = await Promise.all(
+      tasks.map(async (t) =>
+        serializeTask(t, urls, { include, ...(await extrasOf(deps, t, include, user.userId)) }),
+      ),
+    );
 
     return sendJson(
       reply,
       200,
-      listEnvelope(data, { origin, path: '/v2/tasks', page, perPage, hasNext: rows.length > perPage, query: linkQuery(query) }),
+      listEnvelope(data, {
+        origin,
+        path: '/v2/tasks',
+        page,
+        perPage,
+        hasNext: rows.length > perPage,
+        query: linkQuery(query),
+      }),
     );
   });
 
@@ -66,18 +97,31 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     const user = principal(request);
     const load = () => findTask(deps.db, request.params.id, user.userId);
     const task = wait
-      ? await deps.waiters.wait(request.params.id, `task:${request.params.id}:${user.userId}`, load, (t) => isTerminal(t.status), ctx.abortOnClose(request))
+      ? await deps.waiters.wait(
+          request.params.id,
+          `task:${request.params.id}:${user.userId}`,
+          load,
+          (t) => isTerminal(t.status),
+          ctx.abortOnClose(request),
+        )
       : await load();
     if (!task) {
       throw new AppError('NOT_FOUND');
     }
 
     const include = includesOf(queryOf(request));
-    return serializeTask(task, ctx.urls(request), { include, ...(await extrasOf(deps, task, include, user.userId)) });
+    return serializeTask(task, ctx.urls(request), {
+      include,
+      ...(await extrasOf(deps, task, include, user.userId)),
+    });
   };
 
-  app.get('/v2/tasks/:id', read, async (request: WithId, reply) => sendData(reply, 200, await show(request, request.isSync)));
-  app.get('/v2/tasks/:id/wait', read, async (request: WithId, reply) => sendData(reply, 200, await show(request, true)));
+  app.get('/v2/tasks/:id', read, async (request: WithId, reply) =>
+    sendData(reply, 200, await show(request, request.isSync)),
+  );
+  app.get('/v2/tasks/:id/wait', read, async (request: WithId, reply) =>
+    sendData(reply, 200, await show(request, true)),
+  );
 
   app.post('/v2/tasks/:id/cancel', write, async (request: WithId, reply) => {
     const user = principal(request);
@@ -93,8 +137,13 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     const user = principal(request);
     mustBeUuid(request.params.id);
     const id = randomUUID();
-    const outcome = await retryTask(deps.db, request.params.id, id, user.userId, deps.route, (operation) =>
-      operation === 'import/upload' ? uploadResult(id) : undefined,
+    const outcome = await retryTask(
+      deps.db,
+      request.params.id,
+      id,
+      user.userId,
+      deps.route,
+      (operation) => (operation === 'import/upload' ? uploadResult(id) : undefined),
     );
     await applyOutcome(deps, outcome);
     const task = await findTask(deps.db, id, user.userId);
@@ -148,7 +197,9 @@ async function extrasOf(deps: Deps, task: TaskView, include: ReadonlySet<string>
   }
   if (include.has('depends_on_tasks')) {
     const inputs = await findTasks(deps.db, { id: { in: task.dependsOnTaskIds }, userId });
-    extras.dependsOnTasks = task.dependsOnTaskIds.flatMap((id) => inputs.filter((t) => t.id === id));
+    extras.dependsOnTasks = task.dependsOnTaskIds.flatMap((id) =>
+      inputs.filter((t) => t.id === id),
+    );
   }
   if (include.has('job') && task.jobId) {
     const found = await findJob(deps.db, task.jobId, userId);

@@ -8,12 +8,16 @@ import { sendData } from './common';
 import type { RouteContext } from './context';
 
 export function registerUserRoutes(app: FastifyInstance, deps: Deps, ctx: RouteContext): void {
-  app.get('/v2/users/me', { preHandler: requireScope(deps, 'user.read') }, async (request, reply) => {
-    const user = await deps.db.user.findUnique({ where: { id: principal(request).userId } });
-    if (!user) {
-      throw new AppError('UNAUTHENTICATED');
-    }
+  app.get(
+    '/v2/users/me',
+    { preHandler: requireScope(deps, 'user.read') },
+    async (request, reply) => {
+      const user = await deps.db.user.findUnique({ where: { id: principal(request).userId } });
+      if (!user) {
+        throw new AppError('UNAUTHENTICATED');
+      }
 
-    return sendData(reply, 200, serializeUser(user, ctx.origin(request)));
-  });
+      return sendData(reply, 200, serializeUser(user, ctx.origin(request)));
+    },
+  );
 }

@@ -13,7 +13,10 @@ interface Asked {
  * A task that names an `engine` or `engine_version` nobody serves would wait forever: refuse it
  * with a 422 (ARCHITECTURE.md decision 3), reading what live workers advertise.
  */
-export async function checkEnginesServed(deps: Pick<Deps, 'redis' | 'config'>, tasks: Asked[]): Promise<void> {
+export async function checkEnginesServed(
+  deps: Pick<Deps, 'redis' | 'config'>,
+  tasks: Asked[],
+): Promise<void> {
   const asking = tasks.filter((t) => isSet(t.payload.engine) || isSet(t.payload.engine_version));
   if (asking.length === 0) {
     return;
@@ -27,10 +30,17 @@ export async function checkEnginesServed(deps: Pick<Deps, 'redis' | 'config'>, t
     const version = isSet(payload.engine_version) ? String(payload.engine_version) : null;
     const ads = served.filter((ad) => ad.engine === engine);
     if (ads.length === 0) {
-      errors[`${at}.engine`.replace(/^\./, '')] = [`No worker of this deployment serves the engine ${asked}.`];
-    } else if (version !== null && !ads.some((ad) => ad.version === version || ad.version.startsWith(`${version}.`))) {
+      errors[`${at}.engine`.replace(/^\./, '')] = [
+        `No worker of this deployment serves the engine ${asked}.`,
+      ];
+    } else if (
+      version !== null &&
+      !ads.some((ad) => ad.version === version || ad.version.startsWith(`${version}.`))
+    ) {
       const versions = [...new Set(ads.map((ad) => ad.version))].join(', ');
-      errors[`${at}.engine_version`.replace(/^\./, '')] = [`The engine ${asked} is not served in version ${version} (served: ${versions}).`];
+      errors[`${at}.engine_version`.replace(/^\./, '')] = [
+        `The engine ${asked} is not served in version ${version} (served: ${versions}).`,
+      ];
     }
   }
   if (Object.keys(errors).length > 0) {

@@ -15,8 +15,14 @@ export function uploadResult(taskId: string) {
 export function signer(deps: Pick<Deps, 'urlSecret' | 'config'>): (path: string) => string {
   return (path) => {
     const [pathname = path] = path.split('?');
-    const signed = pathname.startsWith('/download/') ? pathname.slice(0, pathname.lastIndexOf('/')) : pathname;
-    const { expires, signature } = signPath(deps.urlSecret, signed, Date.now() / 1000 + deps.config.signedUrlTtlSec);
+    const signed = pathname.startsWith('/download/')
+      ? pathname.slice(0, pathname.lastIndexOf('/'))
+      : pathname;
+    const { expires, signature } = signPath(
+      deps.urlSecret,
+      signed,
+      Date.now() / 1000 + deps.config.signedUrlTtlSec,
+    );
 
     return `${pathname}?expires=${expires}&signature=${signature}`;
   };

@@ -74,7 +74,11 @@ export async function jobTasks(db: Db, jobIds: string[]): Promise<Map<string, Ta
   return byJob;
 }
 
-export async function findJob(db: Db, id: string, userId: number): Promise<{ job: JobView; tasks: TaskView[] } | null> {
+export async function findJob(
+  db: Db,
+  id: string,
+  userId: number,
+): Promise<{ job: JobView; tasks: TaskView[] } | null> {
   if (!isUuid(id)) {
     return null;
   }

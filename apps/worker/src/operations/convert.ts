@@ -9,12 +9,20 @@ import { cleanFilename, extensionOf, replaceExtension } from '../files';
 import type { OperationOutput, OperationRun } from './index';
 
 /** `convert`: each input file through the engine, outputs named after the inputs. */
-export async function runConvert({ ctx, task, workDir, signal, deadline }: OperationRun): Promise<OperationOutput> {
+export async function runConvert({
+  ctx,
+  task,
+  workDir,
+  signal,
+  deadline,
+}: OperationRun): Promise<OperationOutput> {
   const payload = task.payload as Record<string, unknown>;
   const outputFormat = String(payload.output_format).toLowerCase();
   const detected = ctx.engines.get(engineOf(payload));
   if (!detected) {
-    throw new AppError('ENGINE_UNAVAILABLE', { message: `This worker has no engine ${engineOf(payload)}.` });
+    throw new AppError('ENGINE_UNAVAILABLE', {
+      message: `This worker has no engine ${engineOf(payload)}.`,
+    });
   }
   if (task.inputFiles.length === 0) {
     throw new AppError('NO_INPUT_FILES');
@@ -49,11 +57,26 @@ export async function runConvert({ ctx, task, workDir, signal, deadline }: Opera
     });
 
     for (const output of converted.files) {
-      const filename = outputName(payload.filename, input.filename, output, outputFormat, converted.files.length, index, task.inputFiles.length);
+      const filename = outputName(
+        payload.filename,
+        input.filename,
+        output,
+        outputFormat,
+        converted.files.length,
+        index,
+        task.inputFiles.length,
+      );
       const id = randomUUID();
       const key = `tasks/${task.id}/${id}`;
       const stored = await ctx.storage.putFile(key, output);
-      files.push({ id, filename, storageKey: key, size: BigInt(stored.size), md5: stored.md5, contentType: null });
+      files.push({
+        id,
+        filename,
+        storageKey: key,
+        size: BigInt(stored.size),
+        md5: stored.md5,
+        contentType: null,
+      });
       listed.push({ filename, size: stored.size });
     }
   }

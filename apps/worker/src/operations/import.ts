@@ -13,7 +13,8 @@ export async function runImport({ ctx, task, signal }: OperationRun): Promise<Op
   const fileId = randomUUID();
   const key = `tasks/${task.id}/${fileId}`;
   let body: Readable;
-  let filename: string | undefined = typeof payload.filename === 'string' ? payload.filename : undefined;
+  let filename: string | undefined =
+    typeof payload.filename === 'string' ? payload.filename : undefined;
   let contentType: string | null = null;
 
   switch (task.operation) {
@@ -43,7 +44,16 @@ export async function runImport({ ctx, task, signal }: OperationRun): Promise<Op
   const name = cleanFilename(filename ?? '', 'file');
 
   return {
-    files: [{ id: fileId, filename: name, storageKey: key, size: BigInt(stored.size), md5: stored.md5, contentType }],
+    files: [
+      {
+        id: fileId,
+        filename: name,
+        storageKey: key,
+        size: BigInt(stored.size),
+        md5: stored.md5,
+        contentType,
+      },
+    ],
     result: { files: [{ filename: name, size: stored.size, md5: stored.md5 }] },
     credits: 0,
   };

@@ -57,7 +57,14 @@ export async function createJob(db: Db, input: CreateJobInput, route: Router): P
       ),
     });
 
-    out.changes.push({ kind: 'job', id: input.id, jobId: input.id, userId: input.userId, status: 'waiting', event: 'created' });
+    out.changes.push({
+      kind: 'job',
+      id: input.id,
+      jobId: input.id,
+      userId: input.userId,
+      status: 'waiting',
+      event: 'created',
+    });
     for (const t of input.tasks) {
       const row = taskRow(t, input.userId, input.id);
       out.changes.push({ ...taskChange(row, 'waiting'), event: 'created' });

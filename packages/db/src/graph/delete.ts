@@ -13,9 +13,16 @@ export interface Deletion {
 }
 
 /** Deletes a task (failing the tasks that still waited for it) and reports what to clean up. */
-export async function deleteTask(db: Db, id: string, userId: number, route: Router): Promise<Deletion> {
+export async function deleteTask(
+  db: Db,
+  id: string,
+  userId: number,
+  route: Router,
+): Promise<Deletion> {
   return db.$transaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ id: string; job_id: string | null; user_id: number; status: string }[]>`
+    const rows = await tx.$queryRaw<
+      { id: string; job_id: string | null; user_id: number; status: string }[]
+    >`
       SELECT id, job_id, user_id, status FROM tasks WHERE id = ${id}::uuid AND user_id = ${userId} FOR UPDATE`;
     const row = rows[0];
     if (!row) {
@@ -32,7 +39,10 @@ export async function deleteTask(db: Db, id: string, userId: number, route: Rout
       await settleDependants(tx, id, route, out);
     }
 
-    const files = await tx.taskFile.findMany({ where: { taskId: id }, select: { storageKey: true } });
+    const files = await tx.taskFile.findMany({
+      where: { taskId: id },
+      select: { storageKey: true },
+    });
     await tx.task.delete({ where: { id } });
     await refreshJob(tx, row.job_id, out);
 

@@ -43,7 +43,10 @@ export async function claimTask(
   maxAttempts: number,
   route: Router,
   /** The engine that will run the task, shown while it runs (null for imports and exports). */
-  engineOf: (task: { operation: string; payload: Prisma.JsonValue }) => { name: string; version: string } | null = () => null,
+  engineOf: (task: {
+    operation: string;
+    payload: Prisma.JsonValue;
+  }) => { name: string; version: string } | null = () => null,
 ): Promise<ClaimResult> {
   return db.$transaction(async (tx) => {
     const out = emptyOutcome();
@@ -56,7 +59,10 @@ export async function claimTask(
     }
 
     if (row.attempts >= maxAttempts) {
-      await endTask(tx, row, 'error', { code: 'WORKER_LOST', message: 'The worker running this task stopped' });
+      await endTask(tx, row, 'error', {
+        code: 'WORKER_LOST',
+        message: 'The worker running this task stopped',
+      });
       await recordEnd(tx, row, 'error', route, out);
       return { kind: 'exhausted' as const, outcome: out };
     }
@@ -177,7 +183,13 @@ export async function failTask(
   db: Db,
   id: string,
   attempt: number | null,
-  error: { code: string; message: string; result?: Prisma.InputJsonObject; engine?: string | null; engineVersion?: string | null },
+  error: {
+    code: string;
+    message: string;
+    result?: Prisma.InputJsonObject;
+    engine?: string | null;
+    engineVersion?: string | null;
+  },
   route: Router,
 ): Promise<Outcome | null> {
   return db.$transaction(async (tx) => {
@@ -198,7 +210,12 @@ export async function failTask(
 export async function beginUpload(
   db: Db,
   id: string,
-): Promise<{ attempt: number; userId: number; payload: Prisma.JsonValue; outcome: Outcome } | null> {
+): Promise<{
+  attempt: number;
+  userId: number;
+  payload: Prisma.JsonValue;
+  outcome: Outcome;
+} | null> {
   return db.$transaction(async (tx) => {
     const rows = await tx.$queryRaw<(ClaimedRow & { status: string })[]>`
       UPDATE tasks SET status = 'processing', started_at = now(), attempts = attempts + 1, message = NULL
@@ -218,7 +235,12 @@ export async function beginUpload(
 }
 
 /** Gives an upload task back after a failed upload, so that the client can try again. */
-export async function revertUpload(db: Db, id: string, attempt: number, message: string): Promise<Outcome | null> {
+export async function revertUpload(
+  db: Db,
+  id: string,
+  attempt: number,
+  message: string,
+): Promise<Outcome | null> {
   return db.$transaction(async (tx) => {
     const row = await lockOwned(tx, id, attempt);
     if (!row) {
@@ -236,19 +258,31 @@ export async function revertUpload(db: Db, id: string, attempt: number, message:
 }
 
 /** Cancels a waiting or processing task; a worker running it is told through the outcome. */
-export async function cancelTask(db: Db, id: string, userId: number, route: Router): Promise<Outcome> {
+export async function cancelTask(
+  db: Db,
+  id: string,
+  userId: number,
+  route: Router,
+): Promise<Outcome> {
   const out = await failTaskOfUser(db, id, userId, route);
   if (out === 'missing') {
     throw new AppError('NOT_FOUND');
   }
   if (out === 'ended') {
-    throw new AppError('INVALID_DATA', { errors: { status: ['Cannot change status: task already completed.'] } });
+    throw new AppError('INVALID_DATA', {
+      errors: { status: ['Cannot change status: task already completed.'] },
+    });
   }
 
   return out;
 }
 
-async function failTaskOfUser(db: Db, id: string, userId: number, route: Router): Promise<Outcome | 'missing' | 'ended'> {
+async function failTaskOfUser(
+  db: Db,
+  id: string,
+  userId: number,
+  route: Router,
+): Promise<Outcome | 'missing' | 'ended'> {
   return db.$transaction(async (tx) => {
     const rows = await tx.$queryRaw<(ClaimedRow & { status: string })[]>`
       SELECT id, job_id, user_id, operation, payload, attempts, status FROM tasks
@@ -286,7 +320,9 @@ export async function retryTask(
     throw new AppError('NOT_FOUND');
   }
   if (old.status === 'waiting' || old.status === 'processing') {
-    throw new AppError('INVALID_DATA', { errors: { status: ['Cannot retry: task has not ended yet.'] } });
+    throw new AppError('INVALID_DATA', {
+      errors: { status: ['Cannot retry: task has not ended yet.'] },
+    });
   }
 
   return createTask(
@@ -326,7 +362,13 @@ async function endTask(
   tx: TxOf,
   row: { id: string },
   status: 'error',
-  error: { code: string; message: string; result?: Prisma.InputJsonObject; engine?: string | null; engineVersion?: string | null },
+  error: {
+    code: string;
+    message: string;
+    result?: Prisma.InputJsonObject;
+    engine?: string | null;
+    engineVersion?: string | null;
+  },
 ): Promise<void> {
   await tx.task.update({
     where: { id: row.id },
@@ -336,7 +378,9 @@ async function endTask(
       message: error.message,
       endedAt: new Date(),
       ...(error.result === undefined ? {} : { result: error.result }),
-      ...(error.engine === undefined ? {} : { engine: error.engine, engineVersion: error.engineVersion ?? null }),
+      ...(error.engine === undefined
+        ? {}
+        : { engine: error.engine, engineVersion: error.engineVersion ?? null }),
     },
   });
 }

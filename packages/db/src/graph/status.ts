@@ -20,7 +20,12 @@ interface TaskRow {
  * input, and queues those whose inputs are now all done. Dependants are locked first, so two
  * inputs ending at once cannot both release the same task.
  */
-export async function settleDependants(tx: Tx, taskId: string, route: Router, out: Outcome): Promise<void> {
+export async function settleDependants(
+  tx: Tx,
+  taskId: string,
+  route: Router,
+  out: Outcome,
+): Promise<void> {
   const ended = await tx.$queryRaw<TaskRow[]>`
     SELECT id, job_id, user_id, status, ignore_error, operation, payload FROM tasks WHERE id = ${taskId}::uuid`;
   const task = ended[0];
@@ -47,7 +52,12 @@ export async function settleDependants(tx: Tx, taskId: string, route: Router, ou
 }
 
 /** Queues `task` if every input has ended well (or failed with ignore_error). */
-export async function releaseIfReady(tx: Tx, task: TaskRow, route: Router, out: Outcome): Promise<void> {
+export async function releaseIfReady(
+  tx: Tx,
+  task: TaskRow,
+  route: Router,
+  out: Outcome,
+): Promise<void> {
   const inputs = await tx.$queryRaw<{ status: JobStatusName; ignore_error: boolean }[]>`
     SELECT i.status, i.ignore_error FROM task_edges e JOIN tasks i ON i.id = e.input_task_id
     WHERE e.task_id = ${task.id}::uuid`;
@@ -152,7 +162,9 @@ export async function refreshJob(tx: Tx, jobId: string | null, out: Outcome): Pr
   });
 }
 
-export function jobStatus(tasks: { status: JobStatusName; ignore_error: boolean }[]): JobStatusName {
+export function jobStatus(
+  tasks: { status: JobStatusName; ignore_error: boolean }[],
+): JobStatusName {
   if (tasks.some((t) => t.status === 'error' && !t.ignore_error)) {
     return 'error';
   }

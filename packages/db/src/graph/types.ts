@@ -29,7 +29,11 @@ export interface Outcome {
  * `import/upload` waits for its upload instead). Supplied by the caller, so this package never
  * depends on queue naming.
  */
-export type Router = (task: { id: string; operation: string; payload: Prisma.JsonValue }) => string | null;
+export type Router = (task: {
+  id: string;
+  operation: string;
+  payload: Prisma.JsonValue;
+}) => string | null;
 
 export interface StoredFile {
   id: string;
