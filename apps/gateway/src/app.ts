@@ -70,10 +70,10 @@ export function buildApp(deps: Deps, options: AppOptions): FastifyInstance {
   const ctx: RouteContext = {
     origin: (request) => originOf(request, deps.config, onSyncPort),
     urls: (request) => urlsFor(deps, originOf(request, deps.config, onSyncPort)),
-    abortOnClose(request) {
+    abortOnClose(reply) {
+      // The response closes once: when it was sent, or when the client went away before that.
       const controller = new AbortController();
-      request.raw.once('close', () => controller.abort());
-      request.raw.socket.once('close', () => controller.abort());
+      reply.raw.once('close', () => controller.abort());
       return controller.signal;
     },
     cleanUp: (deletion) => cleanUp(deps, deletion),

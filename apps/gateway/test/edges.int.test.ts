@@ -10,7 +10,7 @@ let stack: Stack;
 let key: string;
 
 beforeAll(async () => {
-  stack = await startStack({ env: { SIGNED_URL_TTL: '1' } });
+  stack = await startStack({ env: { SIGNED_URL_TTL: '1', UPLOAD_IDLE_MS: '1500' } });
   key = (await stack.createUser()).key;
 });
 
@@ -184,5 +184,92 @@ describe('import/upload with redirect', () => {
     });
     expect(bad.status).toBe(422);
     expect(Object.keys(bad.json.errors)).toEqual(['redirect']);
+  });
+});
+
+describe('found in review', () => {
+  it('fails tasks outside a job that wait on it when the job is deleted', async () => {
+    const job = await api(stack, key, 'POST', '/v2/jobs', {
+      tasks: { up: { operation: 'import/upload' } },
+    });
+    const upload = job.json.data.tasks[0].id;
+    const outside = await api(stack, key, 'POST', '/v2/export/url', { input: upload });
+    expect(outside.json.data.status).toBe('waiting');
+
+    expect((await api(stack, key, 'DELETE', `/v2/jobs/${job.json.data.id}`)).status).toBe(204);
+    const after = await api(stack, key, 'GET', `/v2/tasks/${outside.json.data.id}`);
+    expect(after.json.data).toMatchObject({ status: 'error', code: 'INPUT_TASK_FAILED' });
+  });
+
+  it('refuses an engine_version that names no served queue (only full or major.minor versions)', async () => {
+    const version = stack.worker!.context.engines.get('libreoffice')!.version;
+    const major = version.split('.')[0]!;
+    const res = await api(stack, key, 'POST', '/v2/jobs', {
+      tasks: {
+        in: { operation: 'import/raw', file: 'x', filename: 'x.txt' },
+        c: { operation: 'convert', input: 'in', output_format: 'pdf', engine_version: major },
+      },
+    });
+    expect(res.status).toBe(422);
+    expect(Object.keys(res.json.errors)).toEqual(['tasks.c.engine_version']);
+  });
+
+  it('answers 404 for a DELETE of an id that only looks like a UUID', async () => {
+    for (const id of ['a'.repeat(36), '-'.repeat(36)]) {
+      const res = await api(stack, key, 'DELETE', `/v2/jobs/${id}`);
+      expect(res.status).toBe(404);
+      expect(res.json.code).toBe('NOT_FOUND');
+    }
+  });
+
+  it('does not keep a part Content-Type that cannot be sent back as a header', async () => {
+    const created = await api(stack, key, 'POST', '/v2/jobs', {
+      tasks: { up: { operation: 'import/upload' }, out: { operation: 'export/url', input: 'up' } },
+    });
+    const form = created.json.data.tasks.find((t: { name: string }) => t.name === 'up').result.form;
+    const boundary = 'b0undary';
+    const body = Buffer.from(
+      `--${boundary}\r\ncontent-disposition:form-data;name="file";filename=snow.txt\r\n` +
+        `content-type:text/plain; x=\u2603\r\n\r\nlet it snow\r\n--${boundary}--\r\n`,
+    );
+    const res = await fetch(form.url, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body,
+    });
+    expect(res.status).toBe(201);
+    const done = await eventually(async () => {
+      const job = await api(stack, key, 'GET', `/v2/jobs/${created.json.data.id}`);
+      return job.json.data.status === 'finished' ? job.json.data : null;
+    });
+    const file = done.tasks.find((t: { name: string }) => t.name === 'out').result.files[0];
+    const download = await fetch(file.url);
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await download.text()).toBe('let it snow');
+  });
+
+  it('drops an upload that stops sending, and the task waits for a new one', async () => {
+    const created = await api(stack, key, 'POST', '/v2/import/upload');
+    const url = new URL(created.json.data.result.form.url);
+    const socket = net.connect(Number(url.port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n` +
+        `Content-Length: 100000\r\n\r\n--b\r\ncontent-disposition:form-data;name="file";filename=a.txt\r\n\r\nsome bytes`,
+    );
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    await eventually(
+      async () =>
+        (await api(stack, key, 'GET', `/v2/tasks/${created.json.data.id}`)).json.data.status ===
+        'processing',
+    );
+
+    await closed;
+    const task = await eventually(async () => {
+      const res = await api(stack, key, 'GET', `/v2/tasks/${created.json.data.id}`);
+      return res.json.data.status === 'waiting' ? res.json.data : null;
+    });
+    expect(task.result.form.url).toMatch(/\/upload\//);
   });
 });

@@ -51,7 +51,7 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
   );
   const workDir = path.join(ctx.tasksDir, `${taskId}-${randomUUID().slice(0, 8)}`);
   const started = Date.now();
-  let stored: string[] = [];
+  const stored: string[] = [];
 
   try {
     const operation = OPERATIONS[task.operation];
@@ -62,8 +62,14 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
     }
 
     await fs.mkdir(workDir, { recursive: true });
-    const output = await operation({ ctx, task, workDir, signal: controller.signal, deadline });
-    stored = output.files.map((f) => f.storageKey);
+    const output = await operation({
+      ctx,
+      task,
+      workDir,
+      signal: controller.signal,
+      deadline,
+      stored,
+    });
     // An operation that returned after its deadline (or a cancel) anyway must not finish the task.
     controller.signal.throwIfAborted();
     const outcome = await completeTask(

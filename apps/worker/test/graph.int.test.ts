@@ -228,7 +228,7 @@ describe('job graph', () => {
         queue: 'test.nobody',
         queued: true,
       });
-      await deleteJob(db, jobId, userId);
+      await deleteJob(db, jobId, userId, route);
     }
   });
 

@@ -31,6 +31,8 @@ export interface Config {
   /** BullMQ lock: a worker that stops renewing it for this long is taken for dead. */
   readonly lockDurationMs: number;
   readonly maxTaskAttempts: number;
+  /** An upload that sends nothing for this long is dropped (its task waits for a new one). */
+  readonly uploadIdleMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -58,6 +60,7 @@ export function loadConfig(env: Env = process.env): Config {
     sweepIntervalMs: int(env, 'SWEEP_INTERVAL_MS', 15_000),
     lockDurationMs: int(env, 'WORKER_LOCK_MS', 30_000),
     maxTaskAttempts: int(env, 'TASK_ATTEMPTS', 2),
+    uploadIdleMs: int(env, 'UPLOAD_IDLE_MS', 60_000),
   });
 }
 

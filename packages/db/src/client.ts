@@ -12,3 +12,27 @@ export function createDb(databaseUrl: string, options: { max?: number } = {}): D
   const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.max ?? 10 });
   return new PrismaClient({ adapter });
 }
+
+/** PostgreSQL gave up on a transaction that can simply run again (deadlock, serialization). */
+function isRetryable(err: unknown): boolean {
+  const e = err as { code?: unknown; meta?: { code?: unknown } } | null;
+  const pg = typeof e?.meta?.code === 'string' ? e.meta.code : undefined;
+
+  return e?.code === 'P2034' || pg === '40P01' || pg === '40001';
+}
+
+/**
+ * An interactive transaction, run again (up to three times) when PostgreSQL aborts it for a
+ * deadlock: the graph functions lock rows of several tasks, and rarely two of them cross.
+ */
+export async function transaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await db.$transaction(fn);
+    } catch (err) {
+      if (attempt >= 3 || !isRetryable(err)) {
+        throw err;
+      }
+    }
+  }
+}

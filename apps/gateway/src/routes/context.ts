@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { Urls } from '@convertd/api';
 import type { Deletion } from '@convertd/db';
@@ -9,7 +9,7 @@ export interface RouteContext {
   /** The origin plus the signer of our upload and download paths. */
   urls(request: FastifyRequest): Urls;
   /** A signal that aborts when the client closes the connection (ends sync waits). */
-  abortOnClose(request: FastifyRequest): AbortSignal;
+  abortOnClose(reply: FastifyReply): AbortSignal;
   /** Stops running tasks and removes stored files after a deletion committed. */
   cleanUp(deletion: Deletion): Promise<void>;
 }

@@ -42,6 +42,8 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
 
     const fileId = randomUUID();
     const key = `tasks/${taskId}/${fileId}`;
+    // requestTimeout is off for the sync API's sake; a stalled upload must still end.
+    request.raw.setTimeout(deps.config.uploadIdleMs, () => request.raw.destroy());
     try {
       const parsed = await parseUpload(request.raw, request.headers['content-type'], {
         maxFileBytes: deps.config.maxUploadBytes,
@@ -63,7 +65,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
               storageKey: key,
               size: BigInt(stored.size),
               md5: stored.md5,
-              contentType: parsed.file?.contentType ?? null,
+              contentType: mediaType(parsed.file?.contentType),
             },
           ],
           credits: 0,
@@ -89,6 +91,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
       reply.header('connection', 'close');
       throw err;
     } finally {
+      request.raw.setTimeout(0);
       await lease.release();
     }
 
@@ -183,4 +186,11 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
       handler: (request: DownloadRequest, reply) => download(request, reply, true),
     });
   }
+}
+
+/** A part's Content-Type, kept only when it can be sent back as a header as it is. */
+function mediaType(value: string | undefined): string | null {
+  return value !== undefined && /^[\w.+-]+\/[\w.+-]+(\s*;[\x20-\x7e]*)?$/.test(value)
+    ? value
+    : null;
 }

@@ -3,14 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { isProcessingOperation, listEnvelope, parseJob, serializeJob } from '@convertd/api';
 import { createJob, deleteJob, type Prisma } from '@convertd/db';
 import { AppError } from '@convertd/errors';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { Deps } from '../deps';
 import { principal, requireScope } from '../plugins/auth';
 import { applyOutcome } from '../services/effects';
 import { checkEnginesServed } from '../services/engines';
 import { uploadResult } from '../services/urls';
-import { findJob, isTerminal, jobTasks } from '../services/views';
+import { findJob, isTerminal, isUuid, jobTasks } from '../services/views';
 import {
   filterOf,
   includesOf,
@@ -68,7 +68,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
           `job:${jobId}:${user.userId}`,
           load,
           (f) => isTerminal(f.job.status),
-          ctx.abortOnClose(request),
+          ctx.abortOnClose(reply),
         )
       : await load();
     if (!found) {
@@ -123,7 +123,11 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
     );
   });
 
-  const show = async (request: FastifyRequest<{ Params: { id: string } }>, wait: boolean) => {
+  const show = async (
+    request: FastifyRequest<{ Params: { id: string } }>,
+    reply: FastifyReply,
+    wait: boolean,
+  ) => {
     const user = principal(request);
     const load = () => findJob(deps.db, request.params.id, user.userId);
     const found = wait
@@ -132,7 +136,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
           `job:${request.params.id}:${user.userId}`,
           load,
           (f) => isTerminal(f.job.status),
-          ctx.abortOnClose(request),
+          ctx.abortOnClose(reply),
         )
       : await load();
     if (!found) {
@@ -143,19 +147,20 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
   };
 
   app.get<{ Params: { id: string } }>('/v2/jobs/:id', read, async (request, reply) =>
-    sendData(reply, 200, await show(request, request.isSync)),
+    sendData(reply, 200, await show(request, reply, request.isSync)),
   );
   app.get<{ Params: { id: string } }>('/v2/jobs/:id/wait', read, async (request, reply) =>
-    sendData(reply, 200, await show(request, true)),
+    sendData(reply, 200, await show(request, reply, true)),
   );
 
   app.delete<{ Params: { id: string } }>('/v2/jobs/:id', write, async (request, reply) => {
     const user = principal(request);
-    if (!/^[0-9a-f-]{36}$/i.test(request.params.id)) {
+    if (!isUuid(request.params.id)) {
       throw new AppError('NOT_FOUND');
     }
 
-    const deletion = await deleteJob(deps.db, request.params.id, user.userId);
+    const deletion = await deleteJob(deps.db, request.params.id, user.userId, deps.route);
+    await applyOutcome(deps, deletion.outcome);
     await ctx.cleanUp(deletion);
 
     return reply.code(204).send();

@@ -11,7 +11,7 @@ import {
 } from '@convertd/api';
 import { cancelTask, createTask, deleteTask, retryTask } from '@convertd/db';
 import { AppError } from '@convertd/errors';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { Deps } from '../deps';
 import { principal, requireScope } from '../plugins/auth';
@@ -93,7 +93,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     );
   });
 
-  const show = async (request: WithId, wait: boolean) => {
+  const show = async (request: WithId, reply: FastifyReply, wait: boolean) => {
     const user = principal(request);
     const load = () => findTask(deps.db, request.params.id, user.userId);
     const task = wait
@@ -102,7 +102,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
           `task:${request.params.id}:${user.userId}`,
           load,
           (t) => isTerminal(t.status),
-          ctx.abortOnClose(request),
+          ctx.abortOnClose(reply),
         )
       : await load();
     if (!task) {
@@ -117,10 +117,10 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
   };
 
   app.get('/v2/tasks/:id', read, async (request: WithId, reply) =>
-    sendData(reply, 200, await show(request, request.isSync)),
+    sendData(reply, 200, await show(request, reply, request.isSync)),
   );
   app.get('/v2/tasks/:id/wait', read, async (request: WithId, reply) =>
-    sendData(reply, 200, await show(request, true)),
+    sendData(reply, 200, await show(request, reply, true)),
   );
 
   app.post('/v2/tasks/:id/cancel', write, async (request: WithId, reply) => {
@@ -130,7 +130,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     await deps.events.control({ type: 'stop', taskIds: [request.params.id] });
     await applyOutcome(deps, outcome);
 
-    return sendData(reply, 200, await show(request, false));
+    return sendData(reply, 200, await show(request, reply, false));
   });
 
   app.post('/v2/tasks/:id/retry', write, async (request: WithId, reply) => {

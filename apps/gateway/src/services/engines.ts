@@ -35,7 +35,7 @@ export async function checkEnginesServed(
       ];
     } else if (
       version !== null &&
-      !ads.some((ad) => ad.version === version || ad.version.startsWith(`${version}.`))
+      !ads.some((ad) => ad.version === version || minorOf(ad.version) === version)
     ) {
       const versions = [...new Set(ads.map((ad) => ad.version))].join(', ');
       errors[`${at}.engine_version`.replace(/^\./, '')] = [
@@ -50,4 +50,9 @@ export async function checkEnginesServed(
 
 function isSet(value: unknown): boolean {
   return typeof value === 'string' && value !== '';
+}
+
+/** Workers serve `engine.<name>.<full version>` and `engine.<name>.<major.minor>`: nothing else. */
+function minorOf(version: string): string {
+  return version.split('.').slice(0, 2).join('.');
 }

@@ -11,7 +11,9 @@ const SAFETY_RECHECK_MS = 30_000;
 export class Waiters {
   private readonly listeners = new Map<string, Set<() => void>>();
   /** Reads in flight by key: waiters woken together by one event share one database read. */
-  private readonly reads = new Map<string, Promise<unknown>>();
+  private readonly reads = new Map<string, { generation: number; promise: Promise<unknown> }>();
+  /** Events seen per object while someone waits on it; a read is only shared forward in time. */
+  private readonly generations = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
 
@@ -58,7 +60,7 @@ export class Waiters {
       this.add(id, wake);
       try {
         // Registered before the read, so a change between the read and the wait is not missed.
-        const value = await this.shared(readKey, load);
+        const value = await this.shared(id, readKey, load);
         // Shutting down: answer with what there is rather than hold the server open.
         if (value === null || done(value) || signal.aborted || this.closed) {
           return signal.aborted ? null : value;
@@ -77,14 +79,25 @@ export class Waiters {
     }
   }
 
-  private shared<T>(key: string, load: () => Promise<T>): Promise<T> {
-    let read = this.reads.get(key) as Promise<T> | undefined;
-    if (!read) {
-      read = load().finally(() => this.reads.delete(key));
-      this.reads.set(key, read);
+  /**
+   * Joins a read of `key` that started after the last event about `id` (so after this waiter
+   * registered, or no change happened since), or starts one.
+   */
+  private shared<T>(id: string, key: string, load: () => Promise<T>): Promise<T> {
+    const generation = this.generations.get(id) ?? 0;
+    const current = this.reads.get(key);
+    if (current && current.generation >= generation) {
+      return current.promise as Promise<T>;
     }
 
-    return read;
+    const promise = load().finally(() => {
+      if (this.reads.get(key)?.promise === promise) {
+        this.reads.delete(key);
+      }
+    });
+    this.reads.set(key, { generation, promise });
+
+    return promise;
   }
 
   close(): void {
@@ -96,6 +109,9 @@ export class Waiters {
   }
 
   private notify(id: string): void {
+    if (this.listeners.has(id)) {
+      this.generations.set(id, (this.generations.get(id) ?? 0) + 1);
+    }
     for (const wake of this.listeners.get(id) ?? []) {
       wake();
     }
@@ -115,6 +131,7 @@ export class Waiters {
     set?.delete(wake);
     if (set?.size === 0) {
       this.listeners.delete(id);
+      this.generations.delete(id);
     }
   }
 }

@@ -10,6 +10,7 @@ import type { OperationOutput, OperationRun } from './index';
 
 /** `convert`: each input file through the engine, outputs named after the inputs. */
 export async function runConvert({
+  stored,
   ctx,
   task,
   workDir,
@@ -57,27 +58,27 @@ export async function runConvert({
     });
 
     for (const output of converted.files) {
-      const filename = outputName(
-        payload.filename,
-        input.filename,
-        output,
-        outputFormat,
-        converted.files.length,
-        index,
-        task.inputFiles.length,
-      );
+      const filename = outputName(payload.filename, {
+        inputName: input.filename,
+        outputPath: output,
+        format: outputFormat,
+        single: converted.files.length === 1 && task.inputFiles.length === 1,
+        number: files.length + 1,
+        several: converted.files.length > 1,
+      });
       const id = randomUUID();
       const key = `tasks/${task.id}/${id}`;
-      const stored = await ctx.storage.putFile(key, output);
+      stored.push(key);
+      const object = await ctx.storage.putFile(key, output);
       files.push({
         id,
         filename,
         storageKey: key,
-        size: BigInt(stored.size),
-        md5: stored.md5,
+        size: BigInt(object.size),
+        md5: object.md5,
         contentType: null,
       });
-      listed.push({ filename, size: stored.size });
+      listed.push({ filename, size: object.size });
     }
   }
 
@@ -90,28 +91,32 @@ export async function runConvert({
   };
 }
 
-/** The user's `filename` for a single output, else the input's name with the new extension. */
+/**
+ * The user's `filename` for the only output (`%d` numbers the outputs of the task, printf
+ * style, when there are several), else the input's name with the new extension.
+ */
 function outputName(
   asked: unknown,
-  inputName: string,
-  outputPath: string,
-  format: string,
-  outputsOfInput: number,
-  inputIndex: number,
-  inputs: number,
+  o: {
+    inputName: string;
+    outputPath: string;
+    format: string;
+    single: boolean;
+    number: number;
+    several: boolean;
+  },
 ): string {
   if (typeof asked === 'string' && asked !== '') {
-    if (outputsOfInput === 1 && inputs === 1) {
-      return cleanFilename(asked);
+    if (o.single) {
+      return cleanFilename(asked.replace('%d', '1'));
     }
-    // `page-%d.png`: printf-style numbering when there are several outputs.
-    if (/%d/.test(asked)) {
-      return cleanFilename(asked.replace('%d', String(inputIndex + 1)));
+    if (asked.includes('%d')) {
+      return cleanFilename(asked.replace('%d', String(o.number)));
     }
   }
-  if (outputsOfInput > 1) {
-    return cleanFilename(path.basename(outputPath));
+  if (o.several) {
+    return cleanFilename(path.basename(o.outputPath));
   }
 
-  return cleanFilename(replaceExtension(inputName, format));
+  return cleanFilename(replaceExtension(o.inputName, o.format));
 }

@@ -8,7 +8,7 @@ import type { OperationOutput, OperationRun } from './index';
  * `export/url`: copies the input files to this task and lists a download path for each; the
  * gateway signs it each time the task is shown.
  */
-export async function runExportUrl({ ctx, task }: OperationRun): Promise<OperationOutput> {
+export async function runExportUrl({ ctx, task, stored }: OperationRun): Promise<OperationOutput> {
   if (task.inputFiles.length === 0) {
     throw new AppError('NO_INPUT_FILES');
   }
@@ -20,6 +20,7 @@ export async function runExportUrl({ ctx, task }: OperationRun): Promise<Operati
   for (const input of task.inputFiles) {
     const id = randomUUID();
     const key = `tasks/${task.id}/${id}`;
+    stored.push(key);
     await ctx.storage.copy(input.storageKey, key);
     files.push({ ...input, id, storageKey: key });
     listed.push({

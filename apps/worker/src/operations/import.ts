@@ -8,7 +8,12 @@ import { cleanFilename } from '../files';
 import type { OperationOutput, OperationRun } from './index';
 
 /** `import/url`, `import/base64` and `import/raw`: one file into storage. */
-export async function runImport({ ctx, task, signal }: OperationRun): Promise<OperationOutput> {
+export async function runImport({
+  ctx,
+  task,
+  signal,
+  stored,
+}: OperationRun): Promise<OperationOutput> {
   const payload = task.payload as Record<string, unknown>;
   const fileId = randomUUID();
   const key = `tasks/${task.id}/${fileId}`;
@@ -40,7 +45,8 @@ export async function runImport({ ctx, task, signal }: OperationRun): Promise<Op
       throw new AppError('INVALID_DATA', { message: `Not an import: ${task.operation}` });
   }
 
-  const stored = await ctx.storage.put(key, body, { maxBytes: ctx.config.maxUploadBytes });
+  stored.push(key);
+  const object = await ctx.storage.put(key, body, { maxBytes: ctx.config.maxUploadBytes });
   const name = cleanFilename(filename ?? '', 'file');
 
   return {
@@ -49,12 +55,12 @@ export async function runImport({ ctx, task, signal }: OperationRun): Promise<Op
         id: fileId,
         filename: name,
         storageKey: key,
-        size: BigInt(stored.size),
-        md5: stored.md5,
+        size: BigInt(object.size),
+        md5: object.md5,
         contentType,
       },
     ],
-    result: { files: [{ filename: name, size: stored.size, md5: stored.md5 }] },
+    result: { files: [{ filename: name, size: object.size, md5: object.md5 }] },
     credits: 0,
   };
 }

@@ -20,6 +20,8 @@ export interface OperationRun {
   workDir: string;
   signal: AbortSignal;
   deadline: number;
+  /** Storage keys written so far; the runner deletes them if the task does not finish. */
+  stored: string[];
 }
 
 export type Operation = (run: OperationRun) => Promise<OperationOutput>;

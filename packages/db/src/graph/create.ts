@@ -1,6 +1,6 @@
 import { AppError } from '@convertd/errors';
 
-import type { Db } from '../client';
+import { transaction, type Db } from '../client';
 import type { Prisma } from '../generated/prisma/client';
 import { emptyOutcome, refreshJob, releaseIfReady, taskChange, type TaskRow } from './status';
 import type { Outcome, Router, TaskSpec } from './types';
@@ -24,7 +24,7 @@ export async function createJob(db: Db, input: CreateJobInput, route: Router): P
   // Readers list a job's tasks by `created_at`: 1 ms apart keeps them in the order of definition.
   const createdAt = Date.now();
 
-  return db.$transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const out = emptyOutcome();
     await tx.job.create({
       data: {
@@ -98,7 +98,7 @@ export interface CreateTaskInput {
  * sees our edge or we see its end: the task cannot be left waiting forever.
  */
 export async function createTask(db: Db, input: CreateTaskInput, route: Router): Promise<Outcome> {
-  return db.$transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const out = emptyOutcome();
     if (input.inputIds.length > 0) {
       const found = await tx.$queryRaw<{ id: string }[]>`

@@ -1,6 +1,6 @@
 import { AppError } from '@convertd/errors';
 
-import type { Db } from '../client';
+import { transaction, type Db } from '../client';
 import { emptyOutcome, refreshJob, settleDependants, taskChange } from './status';
 import type { Outcome, Router } from './types';
 
@@ -19,7 +19,7 @@ export async function deleteTask(
   userId: number,
   route: Router,
 ): Promise<Deletion> {
-  return db.$transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const rows = await tx.$queryRaw<
       { id: string; job_id: string | null; user_id: number; status: string }[]
     >`
@@ -54,9 +54,18 @@ export async function deleteTask(
   });
 }
 
-/** Deletes a job with all its tasks and reports what to clean up. */
-export async function deleteJob(db: Db, id: string, userId: number): Promise<Deletion> {
-  return db.$transaction(async (tx) => {
+/**
+ * Deletes a job with all its tasks and reports what to clean up. Its running tasks end first, so
+ * that tasks outside the job that wait for them (standalone tasks may take a job's task as
+ * input) fail with INPUT_TASK_FAILED instead of waiting forever.
+ */
+export async function deleteJob(
+  db: Db,
+  id: string,
+  userId: number,
+  route: Router,
+): Promise<Deletion> {
+  return transaction(db, async (tx) => {
     const job = await tx.job.findFirst({ where: { id, userId }, select: { id: true } });
     if (!job) {
       throw new AppError('NOT_FOUND');
@@ -64,17 +73,34 @@ export async function deleteJob(db: Db, id: string, userId: number): Promise<Del
 
     // Locked first: a task that ends right now either commits its files before we read them, or
     // finds its row gone and deletes its own files.
-    await tx.$queryRaw`SELECT id FROM tasks WHERE job_id = ${id}::uuid ORDER BY id FOR UPDATE`;
+    const active = await tx.$queryRaw<
+      { id: string; job_id: string; user_id: number; status: string }[]
+    >`
+      SELECT id, job_id, user_id, status FROM tasks WHERE job_id = ${id}::uuid ORDER BY id FOR UPDATE`;
+    const out = emptyOutcome();
+    for (const task of active.filter((t) => t.status === 'waiting' || t.status === 'processing')) {
+      await tx.$executeRaw`
+        UPDATE tasks SET status = 'error', code = 'CANCELLED', message = 'The job has been deleted', ended_at = now()
+        WHERE id = ${task.id}::uuid`;
+      await settleDependants(tx, task.id, route, out);
+    }
     const tasks = await tx.task.findMany({
       where: { jobId: id },
-      select: { id: true, status: true, files: { select: { storageKey: true } } },
+      select: { files: { select: { storageKey: true } } },
     });
     await tx.job.delete({ where: { id } });
 
     return {
       storageKeys: tasks.flatMap((t) => t.files.map((f) => f.storageKey)),
-      stoppedTaskIds: tasks.filter((t) => t.status === 'processing').map((t) => t.id),
-      outcome: emptyOutcome(),
+      stoppedTaskIds: active.filter((t) => t.status === 'processing').map((t) => t.id),
+      outcome: {
+        // The job's own change wakes sync waiters on it (they then find it gone: 404).
+        changes: [
+          ...out.changes,
+          { kind: 'job', id, jobId: id, userId, status: 'error', event: 'failed' },
+        ],
+        ready: out.ready.filter((r) => !active.some((t) => t.id === r.id)),
+      },
     };
   });
 }

@@ -1,6 +1,6 @@
 import { AppError } from '@convertd/errors';
 
-import type { Db } from '../client';
+import { transaction, type Db } from '../client';
 import type { Prisma } from '../generated/prisma/client';
 import { createTask } from './create';
 import { emptyOutcome, recordEnd, refreshJob, taskChange } from './status';
@@ -48,7 +48,7 @@ export async function claimTask(
     payload: Prisma.JsonValue;
   }) => { name: string; version: string } | null = () => null,
 ): Promise<ClaimResult> {
-  return db.$transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const out = emptyOutcome();
     const rows = await tx.$queryRaw<(ClaimedRow & { status: string })[]>`
       SELECT id, job_id, user_id, operation, payload, attempts, status FROM tasks
@@ -139,7 +139,7 @@ export async function completeTask(
   done: Completion,
   route: Router,
 ): Promise<Outcome | null> {
-  return db.$transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const row = await lockOwned(tx, id, attempt);
     if (!row) {
       return null;
@@ -192,7 +192,7 @@ export async function failTask(
   },
   route: Router,
 ): Promise<Outcome | null> {
-  return db.$transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const row = await lockOwned(tx, id, attempt);
     if (!row) {
       return null;
@@ -216,7 +216,7 @@ export async function beginUpload(
   payload: Prisma.JsonValue;
   outcome: Outcome;
 } | null> {
-  return db.$transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const rows = await tx.$queryRaw<(ClaimedRow & { status: string })[]>`
       UPDATE tasks SET status = 'processing', started_at = now(), attempts = attempts + 1, message = NULL
       WHERE id = ${id}::uuid AND operation = 'import/upload' AND status = 'waiting'
@@ -241,7 +241,7 @@ export async function revertUpload(
   attempt: number,
   message: string,
 ): Promise<Outcome | null> {
-  return db.$transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const row = await lockOwned(tx, id, attempt);
     if (!row) {
       return null;
@@ -283,7 +283,7 @@ async function failTaskOfUser(
   userId: number,
   route: Router,
 ): Promise<Outcome | 'missing' | 'ended'> {
-  return db.$transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const rows = await tx.$queryRaw<(ClaimedRow & { status: string })[]>`
       SELECT id, job_id, user_id, operation, payload, attempts, status FROM tasks
       WHERE id = ${id}::uuid AND user_id = ${userId} FOR UPDATE`;
