@@ -273,3 +273,35 @@ describe('found in review', () => {
     expect(task.result.form.url).toMatch(/\/upload\//);
   });
 });
+
+describe('names that try to be paths', () => {
+  it('keep only the last segment of a file name and refuse path-like formats', async () => {
+    const job = await api(stack, key, 'POST', '/v2/jobs', {
+      tasks: {
+        in: { operation: 'import/raw', file: 'not a password file', filename: '../../etc/passwd' },
+        win: { operation: 'import/raw', file: 'nor this', filename: 'C:\\Windows\\..\\evil.txt' },
+        out: { operation: 'export/url', input: ['in', 'win'] },
+      },
+    });
+    const done = await eventually(async () => {
+      const res = await api(stack, key, 'GET', `/v2/jobs/${job.json.data.id}`);
+      return res.json.data.status === 'finished' ? res.json.data : null;
+    });
+    const files = done.tasks.find((t: { name: string }) => t.name === 'out').result.files;
+    expect(files.map((f: { filename: string }) => f.filename)).toEqual(['passwd', 'evil.txt']);
+    for (const file of files) {
+      expect(file.url).toMatch(new RegExp(`^${stack.url}/download/[0-9a-f-]{36}/[0-9a-f-]{36}/`));
+    }
+
+    for (const format of ['../pdf', 'pdf/../../x', '..', 'a\\b']) {
+      const res = await api(stack, key, 'POST', '/v2/jobs', {
+        tasks: {
+          in: { operation: 'import/raw', file: 'x', filename: 'x.txt' },
+          c: { operation: 'convert', input: 'in', output_format: format },
+        },
+      });
+      expect(res.status).toBe(422);
+      expect(Object.keys(res.json.errors)).toEqual(['tasks.c.output_format']);
+    }
+  });
+});
