@@ -83,6 +83,9 @@ async function run(
   switch (`${group} ${command ?? ''}`) {
     case 'users create': {
       const email = required(values.email, '--email');
+      if (!/^[^\s@]+@[^\s@]+$/.test(email)) {
+        throw new UsageError(`--email must be an email address, got "${email}"`);
+      }
       const credits = values.credits === undefined ? 0 : Number(values.credits);
       if (!Number.isInteger(credits) || credits < 0) {
         throw new UsageError('--credits must be a non-negative integer');
