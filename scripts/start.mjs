@@ -3,8 +3,10 @@
 // Either child exiting stops the other; Ctrl-C stops both.
 import { spawn, spawnSync } from 'node:child_process';
 
-const tsx = ['exec', 'tsx'];
-const migrate = spawnSync('pnpm', [...tsx, 'apps/cli/src/main.ts', 'db', 'migrate'], {
+// Node itself with tsx's loader (not the tsx CLI): SIGTERM then reaches the apps directly, and a
+// worker finishes its running tasks before it exits.
+const tsx = ['--import', 'tsx'];
+const migrate = spawnSync(process.execPath, [...tsx, 'apps/cli/src/main.ts', 'db', 'migrate'], {
   stdio: 'inherit',
 });
 if (migrate.status !== 0) {
@@ -12,7 +14,7 @@ if (migrate.status !== 0) {
 }
 
 const children = ['apps/gateway/src/main.ts', 'apps/worker/src/main.ts'].map((entry) =>
-  spawn('pnpm', [...tsx, entry], { stdio: 'inherit' }),
+  spawn(process.execPath, [...tsx, entry], { stdio: 'inherit' }),
 );
 let stopping = false;
 const stop = (code) => {
@@ -23,7 +25,8 @@ const stop = (code) => {
   for (const child of children) {
     child.kill('SIGTERM');
   }
-  setTimeout(() => process.exit(code), 15_000).unref();
+  // The worker may still be finishing a conversion; it goes on alone after this.
+  setTimeout(() => process.exit(code), 60_000).unref();
   Promise.all(
     children.map(
       (c) => new Promise((resolve) => (c.exitCode !== null ? resolve() : c.once('exit', resolve))),

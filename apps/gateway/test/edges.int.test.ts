@@ -305,3 +305,58 @@ describe('names that try to be paths', () => {
     }
   });
 });
+
+describe('found in the second trial', () => {
+  it('refuses deeply nested payloads with 422 instead of overflowing the stack', async () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 3000; i += 1) {
+      deep = [deep];
+    }
+    const alone = await api(stack, key, 'POST', '/v2/import/raw', {
+      file: 'x',
+      filename: 'x.txt',
+      extra: deep,
+    });
+    expect(alone.status).toBe(422);
+    expect(alone.json.errors.extra[0]).toMatch(/nested more than 32 levels/);
+    const inJob = await api(stack, key, 'POST', '/v2/jobs', {
+      tasks: { in: { operation: 'import/raw', file: 'x', filename: 'x.txt', extra: deep } },
+    });
+    expect(inJob.status).toBe(422);
+  });
+
+  it('shortens names over 255 bytes in the stem and keeps the extension', async () => {
+    const job = await api(stack, key, 'POST', '/v2/jobs', {
+      tasks: { in: { operation: 'import/raw', file: 'x', filename: `${'é'.repeat(300)}.docx` } },
+    });
+    const done = await eventually(async () => {
+      const res = await api(stack, key, 'GET', `/v2/jobs/${job.json.data.id}`);
+      return res.json.data.status === 'finished' ? res.json.data : null;
+    });
+    const name: string = done.tasks[0].result.files[0].filename;
+    expect(name.endsWith('.docx')).toBe(true);
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255);
+    expect(name.startsWith('éééé')).toBe(true);
+  });
+
+  it('takes numbers sent as strings, and wants a boolean redirect', async () => {
+    const ok = await api(stack, key, 'POST', '/v2/import/raw', {
+      file: 'x',
+      filename: 'x.txt',
+      timeout: '10',
+    });
+    expect(ok.status).toBe(201);
+    const bad = await api(stack, key, 'POST', '/v2/import/raw', {
+      file: 'x',
+      filename: 'x.txt',
+      timeout: 'ten',
+    });
+    expect(bad.status).toBe(422);
+    const redirect = await api(stack, key, 'POST', '/v2/jobs', {
+      redirect: 'yes',
+      tasks: { up: { operation: 'import/upload' } },
+    });
+    expect(redirect.status).toBe(422);
+    expect(Object.keys(redirect.json.errors)).toEqual(['redirect']);
+  });
+});

@@ -129,10 +129,9 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
 }
 
 function timeoutOf(payload: Record<string, unknown>, ctx: WorkerContext): number {
-  const asked =
-    typeof payload.timeout === 'number' && payload.timeout > 0
-      ? payload.timeout
-      : ctx.config.defaultTaskTimeoutSec;
+  // Validated at creation: a positive integer, or a string of one (loosely typed clients).
+  const given = Number(payload.timeout);
+  const asked = Number.isInteger(given) && given > 0 ? given : ctx.config.defaultTaskTimeoutSec;
   return Math.min(asked, ctx.config.maxTaskTimeoutSec);
 }
 

@@ -32,6 +32,9 @@ export interface JobInput {
 export function parseJob(body: unknown): JobInput {
   const errors: Errors = {};
   const b = asObject(body);
+  if (b.redirect !== undefined && typeof b.redirect !== 'boolean') {
+    add(errors, 'redirect', 'The redirect field must be true or false.');
+  }
   const tasksField = b.tasks;
   const entries =
     tasksField !== null && typeof tasksField === 'object' && !Array.isArray(tasksField)
@@ -206,31 +209,62 @@ function checkFields(
   if (def.filename !== undefined && def.filename !== null && typeof def.filename !== 'string') {
     add(errors, key('filename'), 'The filename must be a string.');
   }
-  if (
-    def.timeout !== undefined &&
-    def.timeout !== null &&
-    !(Number.isInteger(def.timeout) && (def.timeout as number) > 0)
-  ) {
+  if (def.timeout !== undefined && def.timeout !== null && !isPositiveInteger(def.timeout)) {
     add(errors, key('timeout'), 'The timeout must be a positive integer (seconds).');
   }
 }
 
-/** PostgreSQL cannot store U+0000 in JSON: say which field has one instead of failing later. */
+/** Deeper payloads are refused: nobody's options nest this far, and recursion must end. */
+const MAX_DEPTH = 32;
+
+/**
+ * PostgreSQL cannot store U+0000 in JSON, and deep nesting exhausts the stack of whatever walks
+ * the value next: say which field holds either, instead of failing later. Iterative on purpose.
+ */
 function checkNul(value: unknown, at: string, errors: Errors): void {
-  if (typeof value === 'string') {
-    if (value.includes('\u0000')) {
+  // Entries: the value, its path, its depth, and the field to name in errors (depth 1's path).
+  const stack: [unknown, string, number, string][] = [[value, at, 0, at]];
+  while (stack.length > 0) {
+    const [current, where, depth, field] = stack.pop()!;
+    if (typeof current === 'string') {
+      if (current.includes('\u0000')) {
+        add(
+          errors,
+          where,
+          'The field must not contain NUL characters (send binary content with import/base64).',
+        );
+      }
+      continue;
+    }
+    if (current === null || typeof current !== 'object') {
+      continue;
+    }
+    if (depth >= MAX_DEPTH) {
       add(
         errors,
-        at,
-        'The field must not contain NUL characters (send binary content with import/base64).',
+        field || 'body',
+        `The data may not be nested more than ${MAX_DEPTH} levels deep.`,
       );
+      return;
     }
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      checkNul(k, at, errors);
-      checkNul(v, at ? `${at}.${k}` : k, errors);
+
+    for (const [k, v] of Object.entries(current)) {
+      if (k.includes('\u0000')) {
+        add(errors, where || k, 'The field names must not contain NUL characters.');
+      }
+      const path = where ? `${where}.${k}` : k;
+      stack.push([v, path, depth + 1, depth === 0 ? path : field]);
     }
   }
+}
+
+/** A positive integer, or a string of digits (loosely typed clients send numbers as strings). */
+function isPositiveInteger(value: unknown): boolean {
+  if (typeof value === 'string') {
+    return /^\d+$/.test(value.trim()) && Number(value) > 0;
+  }
+
+  return typeof value === 'number' && Number.isInteger(value) && value > 0;
 }
 
 function inputList(value: unknown, at: string, errors: Errors): string[] {

@@ -2,7 +2,7 @@
 // `import/upload` task, and the downloads of `export/url` results.
 import { randomUUID } from 'node:crypto';
 
-import { isHttpUrl, serializeTask } from '@convertd/api';
+import { cleanFilename, isHttpUrl, serializeTask } from '@convertd/api';
 import { beginUpload, completeTask, revertUpload } from '@convertd/db';
 import { AppError, isAppError } from '@convertd/errors';
 import { holdUploadLease } from '@convertd/queue';
@@ -51,7 +51,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
           deps.storage.put(key, file.stream, { maxBytes: deps.config.maxUploadBytes }),
       });
       const stored = parsed.fileResult;
-      const filename = parsed.file?.filename || 'file';
+      const filename = cleanFilename(parsed.file.filename);
       const outcome = await completeTask(
         deps.db,
         taskId,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { AppError } from '@convertd/errors';
 import { engineOf } from '@convertd/queue';
 
-import { cleanFilename, extensionOf, replaceExtension } from '../files';
+import { cleanFilename, extensionOf, replaceExtension } from '@convertd/api';
 import type { OperationOutput, OperationRun } from './index';
 
 /** `convert`: each input file through the engine, outputs named after the inputs. */

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { AppError } from '@convertd/errors';
 import { openUrl } from '@convertd/outbound';
 
-import { cleanFilename } from '../files';
+import { cleanFilename } from '@convertd/api';
 import type { OperationOutput, OperationRun } from './index';
 
 /** `import/url`, `import/base64` and `import/raw`: one file into storage. */

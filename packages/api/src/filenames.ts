@@ -1,8 +1,12 @@
 import path from 'node:path';
 
+/** File systems and archive formats take names of at most 255 bytes. */
+const MAX_NAME_BYTES = 255;
+
 /**
  * A user's file name kept as the user wrote it, minus what could make it a path or break a
- * header: separators, control characters, and leading dots. Never used on disk.
+ * header: separators, control characters, and leading dots. At most 255 UTF-8 bytes, shortened
+ * in the stem so that the extension survives. Never used on disk.
  */
 export function cleanFilename(name: string, fallback = 'file'): string {
   const base = name.split(/[\\/]/).pop() ?? '';
@@ -10,10 +14,27 @@ export function cleanFilename(name: string, fallback = 'file'): string {
     // eslint-disable-next-line no-control-regex -- control characters are exactly what goes
     .replace(/[\u0000-\u001f\u007f]/g, '')
     .replace(/^\.+/, '')
-    .trim()
-    .slice(0, 255);
+    .trim();
 
-  return cleaned === '' ? fallback : cleaned;
+  return cleaned === '' ? fallback : shorten(cleaned);
+}
+
+function shorten(name: string): string {
+  if (Buffer.byteLength(name) <= MAX_NAME_BYTES) {
+    return name;
+  }
+
+  const ext = path.extname(name);
+  const keep = ext.length > 1 && Buffer.byteLength(ext) <= 32 ? ext : '';
+  let stem = keep ? name.slice(0, -keep.length) : name;
+  // Whole code points only: never cut a character (or a surrogate pair) in half.
+  const points = [...stem];
+  while (Buffer.byteLength(stem) + Buffer.byteLength(keep) > MAX_NAME_BYTES) {
+    points.pop();
+    stem = points.join('');
+  }
+
+  return `${stem.trimEnd() || 'file'}${keep}`;
 }
 
 /** The lower-case extension of a user's file name, or '' (only [a-z0-9], so safe on disk). */
