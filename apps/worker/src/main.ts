@@ -19,8 +19,17 @@ async function main(): Promise<void> {
     await runtime.close();
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  // Repeated signals (a process group and a supervisor both forwarding one) must not cut the
+  // graceful stop short: only the first one counts.
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!stopping) {
+      stopping = true;
+      void stop(signal);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }
 
 process.on('unhandledRejection', (err) => {
