@@ -1,13 +1,7 @@
 // Entry point of the gateway: main API on PORT, sync API on SYNC_PORT.
-import { ConfigError, createLogger, loadConfig } from '@convertd/config';
-import {
-  createDb,
-  DatabaseUnreachableError,
-  ensureBootstrapKey,
-  ensureDatabase,
-  migrate,
-} from '@convertd/db';
-import { pingRedis, RedisUnreachableError } from '@convertd/queue';
+import { createLogger, exitOnStartupFailure, loadConfig, onShutdown } from '@convertd/config';
+import { createDb, ensureBootstrapKey, ensureDatabase, migrate } from '@convertd/db';
+import { pingRedis } from '@convertd/queue';
 
 import { buildApp } from './app';
 import { createDeps } from './deps';
@@ -38,35 +32,12 @@ async function main(): Promise<void> {
     'gateway ready',
   );
 
-  const stop = async (signal: string) => {
+  onShutdown(async (signal) => {
     logger.info({ signal }, 'shutting down');
     deps.waiters.close();
     await Promise.allSettled([main.close(), sync.close()]);
     await deps.close();
-    process.exit(0);
-  };
-  // Repeated signals (a process group and a supervisor both forwarding one) must not cut the
-  // graceful stop short: only the first one counts.
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (!stopping) {
-      stopping = true;
-      void stop(signal);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
 }
 
-main().catch((err: unknown) => {
-  if (
-    err instanceof ConfigError ||
-    err instanceof DatabaseUnreachableError ||
-    err instanceof RedisUnreachableError
-  ) {
-    console.error(`convertd gateway: ${err.message}`);
-  } else {
-    logger.fatal({ err }, 'gateway failed to start');
-  }
-  process.exit(1);
-});
+main().catch((err: unknown) => exitOnStartupFailure('gateway', logger, err));

@@ -1,7 +1,7 @@
 // Entry point of a worker process.
-import { ConfigError, createLogger, loadConfig } from '@convertd/config';
-import { DatabaseUnreachableError, ensureDatabase, migrate } from '@convertd/db';
-import { pingRedis, RedisUnreachableError } from '@convertd/queue';
+import { createLogger, exitOnStartupFailure, loadConfig, onShutdown } from '@convertd/config';
+import { ensureDatabase, migrate } from '@convertd/db';
+import { pingRedis } from '@convertd/queue';
 
 import { startWorker } from './runtime';
 
@@ -14,22 +14,10 @@ async function main(): Promise<void> {
   await pingRedis(config.redisUrl);
   const runtime = await startWorker(config, logger);
 
-  const stop = async (signal: string) => {
+  onShutdown(async (signal) => {
     logger.info({ signal }, 'shutting down: finishing running tasks');
     await runtime.close();
-    process.exit(0);
-  };
-  // Repeated signals (a process group and a supervisor both forwarding one) must not cut the
-  // graceful stop short: only the first one counts.
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (!stopping) {
-      stopping = true;
-      void stop(signal);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
 }
 
 process.on('unhandledRejection', (err) => {
@@ -37,15 +25,4 @@ process.on('unhandledRejection', (err) => {
   process.exit(1);
 });
 
-main().catch((err: unknown) => {
-  if (
-    err instanceof ConfigError ||
-    err instanceof DatabaseUnreachableError ||
-    err instanceof RedisUnreachableError
-  ) {
-    console.error(`convertd worker: ${err.message}`);
-  } else {
-    logger.fatal({ err }, 'worker failed to start');
-  }
-  process.exit(1);
-});
+main().catch((err: unknown) => exitOnStartupFailure('worker', logger, err));

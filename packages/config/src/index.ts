@@ -2,3 +2,4 @@ export { loadConfig, ConfigError } from './config';
 export type { Config } from './config';
 export { createLogger } from './logger';
 export type { Logger } from './logger';
+export { onShutdown, exitOnStartupFailure } from './process';
