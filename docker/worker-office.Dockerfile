@@ -3,14 +3,21 @@
 #   docker build -f docker/worker-office.Dockerfile \
 #     --build-arg LIBREOFFICE_VERSION=4:7.4.7-1+deb12u14 -t convertd-worker-office .
 #
-# Debian keeps only the newest bookworm build in its mirrors, so once it ships a newer
-# LibreOffice security update the pinned version can no longer be installed from there: either
-# bump LIBREOFFICE_VERSION (`apt-cache policy libreoffice-core-nogui` shows the current one), or
-# set DEBIAN_SNAPSHOT to a snapshot.debian.org timestamp (e.g. 20260101T000000Z) at which the
-# pinned version was current. An empty LIBREOFFICE_VERSION installs whatever is current.
+# Debian keeps only the newest bookworm build in its mirrors, so once it ships an update of a
+# pinned package that version can no longer be installed from there: either bump the argument
+# (`apt-cache policy <package>` shows the current version), or set DEBIAN_SNAPSHOT to a
+# snapshot.debian.org timestamp (e.g. 20260101T000000Z) at which the pinned version was current.
+# Their libraries come from the same archive state, so they are the builds that went with them.
+# An empty version argument installs whatever is current; DEBIAN_BACKPORTS=true takes newer
+# builds from bookworm-backports (see docker/apt-install.sh).
 #
-# The stages `base`, `manifests` and `deps` are identical in every docker/*.Dockerfile, so the
-# builder reuses their layers across images: keep them in sync when you edit one of them.
+# The packages are the ones ./dev installs for this family (APT_PACKAGES), without recommends. A
+# worker serves the engines it finds at start, so this one advertises `libreoffice`, plus the
+# in-process engines every worker has (sharp, pdf-lib, the archiver).
+#
+# The stages `base`, `manifests` and `deps` are identical in every docker/*.Dockerfile, and
+# `fonts` in every docker/worker-*.Dockerfile, so the builder reuses their layers across images:
+# keep them in sync when you edit one of them.
 # No BuildKit-only syntax (RUN --mount, COPY --chmod/--link, heredocs): docker-compose v1 may
 # build with the classic builder.
 
@@ -46,31 +53,29 @@ WORKDIR /app
 COPY --from=manifests /out/ ./
 RUN pnpm install --frozen-lockfile
 
-# --- worker-office ----------------------------------------------------------------------------
-FROM base AS worker-office
+# --- fonts: the fonts ./dev installs -------------------------------------------------------------
+# Every worker draws text with them: its engine, and the in-process engines all workers serve
+# (pdf-lib and sharp watermarks).
+FROM base AS fonts
+COPY docker/apt-install.sh /usr/local/lib/convertd/apt-install.sh
+RUN sh /usr/local/lib/convertd/apt-install.sh \
+      fonts-dejavu fonts-liberation fonts-liberation2 fonts-noto-core fonts-noto-cjk
+
+# --- worker-office -------------------------------------------------------------------------------
+FROM fonts AS worker-office
 ARG LIBREOFFICE_VERSION=4:7.4.7-1+deb12u14
 ARG DEBIAN_SNAPSHOT=
+ARG DEBIAN_BACKPORTS=
 # The engine layer comes before the code so that code edits do not reinstall LibreOffice.
 RUN set -eu; \
-    if [ -n "${DEBIAN_SNAPSHOT:-}" ]; then \
-      sed -i \
-        -e "s|^URIs: http://deb.debian.org/debian\$|URIs: http://snapshot.debian.org/archive/debian/${DEBIAN_SNAPSHOT}|" \
-        -e "s|^URIs: http://deb.debian.org/debian-security\$|URIs: http://snapshot.debian.org/archive/debian-security/${DEBIAN_SNAPSHOT}|" \
-        /etc/apt/sources.list.d/debian.sources; \
-      echo 'Acquire::Check-Valid-Until "false";' > /etc/apt/apt.conf.d/99snapshot; \
-    fi; \
-    pin="${LIBREOFFICE_VERSION:+=$LIBREOFFICE_VERSION}"; \
-    apt-get update; \
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      "libreoffice-core-nogui${pin}" \
-      "libreoffice-writer-nogui${pin}" \
-      "libreoffice-calc-nogui${pin}" \
-      "libreoffice-impress-nogui${pin}" \
-      fonts-dejavu fonts-liberation fonts-liberation2 fonts-noto-core fonts-noto-cjk \
-      poppler-utils; \
-    rm -rf /var/lib/apt/lists/*; \
-    HOME=/tmp/lo-check soffice --version; \
-    rm -rf /tmp/lo-check
+    sh /usr/local/lib/convertd/apt-install.sh \
+      "libreoffice-core-nogui${LIBREOFFICE_VERSION:+=$LIBREOFFICE_VERSION}" \
+      "libreoffice-writer-nogui${LIBREOFFICE_VERSION:+=$LIBREOFFICE_VERSION}" \
+      "libreoffice-calc-nogui${LIBREOFFICE_VERSION:+=$LIBREOFFICE_VERSION}" \
+      "libreoffice-impress-nogui${LIBREOFFICE_VERSION:+=$LIBREOFFICE_VERSION}" \
+      "python3-uno${LIBREOFFICE_VERSION:+=$LIBREOFFICE_VERSION}"; \
+    HOME=/tmp/engine-check soffice --version; \
+    rm -rf /tmp/engine-check
 
 WORKDIR /app
 # Sources land on top of the installed tree; .dockerignore keeps out node_modules and the
@@ -79,7 +84,7 @@ WORKDIR /app
 COPY --from=deps /app/ ./
 COPY . .
 RUN mkdir -p /data && chown node:node /data
-# WORK_DIR (task dirs, LibreOffice profiles) defaults to $TMPDIR/convertd-work, i.e. /tmp.
+# WORK_DIR (task dirs, engine profiles) defaults to $TMPDIR/convertd-work, i.e. /tmp.
 ENV DATA_DIR=/data
 USER node
 # The worker rewrites $TMPDIR/convertd-worker.heartbeat every 10 s while it can reach Redis.

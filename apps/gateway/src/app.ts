@@ -14,6 +14,7 @@ import { urlsFor } from './services/urls';
 import { registerFileRoutes } from './routes/files';
 import { registerHealthRoutes } from './routes/health';
 import { registerJobRoutes } from './routes/jobs';
+import { registerOperationRoutes } from './routes/operations';
 import { registerTaskRoutes } from './routes/tasks';
 import { registerUserRoutes } from './routes/users';
 
@@ -80,6 +81,7 @@ export function buildApp(deps: Deps, options: AppOptions): FastifyInstance {
   };
   registerHealthRoutes(app, deps);
   registerJobRoutes(app, deps, ctx);
+  registerOperationRoutes(app, deps);
   registerTaskRoutes(app, deps, ctx);
   registerUserRoutes(app, deps, ctx);
   registerFileRoutes(app, deps, ctx);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import type { Config, Logger } from '@convertd/config';
 import { createDb, getOrCreateSetting, type Db, type Router } from '@convertd/db';
-import { connectRedis, Dispatcher, EventBus, routeTask } from '@convertd/queue';
+import { connectRedis, Dispatcher, EventBus, makeRouter, ServedEngines } from '@convertd/queue';
 import { LocalStorage, type Storage } from '@convertd/storage';
 import type { Redis } from 'ioredis';
 
@@ -43,6 +43,8 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
     randomBytes(32).toString('hex'),
   );
   const waiters = new Waiters(events);
+  const served = new ServedEngines(redis, config.queuePrefix);
+  served.start(5000, (err) => logger.warn({ err }, 'reading the served engines failed'));
 
   return {
     config,
@@ -55,8 +57,9 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
     storage,
     waiters,
     urlSecret,
-    route: routeTask,
+    route: makeRouter(config.engineDefaultVersions, () => served.get()),
     async close() {
+      served.stop();
       waiters.close();
       await dispatcher.close();
       await db.$disconnect();

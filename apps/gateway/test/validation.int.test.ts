@@ -29,7 +29,7 @@ describe('engines at creation', () => {
     expect(inJob.json).toEqual({
       message: 'The given data was invalid.',
       code: 'INVALID_DATA',
-      errors: { 'tasks.c.engine': ['No worker of this deployment serves the engine nope.'] },
+      errors: { 'tasks.c.engine': ['The engine nope is not supported.'] },
     });
 
     const imported = await api(stack, key, 'POST', '/v2/import/raw', {

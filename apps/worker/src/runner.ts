@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 import { claimTask, completeTask, failTask, type Outcome } from '@convertd/db';
+import { isDeprecatedVersion, isProcessingOperation } from '@convertd/api';
 import { AppError, isAppError } from '@convertd/errors';
 import { deliverOutcome, engineOf } from '@convertd/queue';
 
@@ -22,10 +23,11 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
     ctx.config.maxTaskAttempts,
     ctx.route,
     (t) => {
-      const engine =
-        t.operation === 'convert'
-          ? ctx.engines.get(engineOf((t.payload ?? {}) as Record<string, unknown>))
-          : undefined;
+      if (!isProcessingOperation(t.operation)) {
+        return null;
+      }
+      const name = engineOf(t, new Set(ctx.engines.keys()));
+      const engine = name === null ? undefined : ctx.engines.get(name);
       return engine ? { name: engine.name, version: engine.version } : null;
     },
   );
@@ -82,6 +84,7 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
         engine: output.engine ?? null,
         engineVersion: output.engineVersion ?? null,
         credits: output.credits ?? 0,
+        message: withDeprecation(ctx, output) ?? null,
       },
       ctx.route,
     );
@@ -126,6 +129,22 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
       .rm(workDir, { recursive: true, force: true })
       .catch((err: unknown) => log.warn({ err }, 'work dir not removed'));
   }
+}
+
+/** The task's message, plus a warning when it ran on a version the operator deprecated. */
+function withDeprecation(
+  ctx: WorkerContext,
+  output: { engine?: string; engineVersion?: string; message?: string },
+): string | undefined {
+  if (
+    !output.engine ||
+    !output.engineVersion ||
+    !isDeprecatedVersion(output.engine, output.engineVersion, ctx.config.engineDeprecatedVersions)
+  ) {
+    return output.message;
+  }
+  const warning = `The engine version ${output.engine} ${output.engineVersion} is deprecated and will be removed; pin another engine_version.`;
+  return output.message ? `${output.message} ${warning}` : warning;
 }
 
 function timeoutOf(payload: Record<string, unknown>, ctx: WorkerContext): number {

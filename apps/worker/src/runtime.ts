@@ -5,16 +5,17 @@ import path from 'node:path';
 
 import type { Config, Logger } from '@convertd/config';
 import { createDb } from '@convertd/db';
-import { LibreOfficeEngine, type Engine } from '@convertd/engines';
+import { createEngines, type Engine } from '@convertd/engines';
 import { AppError } from '@convertd/errors';
 import {
   advertiseEngine,
   connectRedis,
   Dispatcher,
-  engineQueue,
   EventBus,
   IO_QUEUE,
-  routeTask,
+  makeRouter,
+  ServedEngines,
+  engineQueues,
   type TaskJobData,
 } from '@convertd/queue';
 import { LocalStorage } from '@convertd/storage';
@@ -64,8 +65,17 @@ export async function startWorker(
     AD_TTL_SEC,
   );
   const tasksDir = await prepareTasksDir(config, redis, hostName, logger);
-  const engines = await detectEngines(options.engines ?? defaultEngines(config, tasksDir), logger);
+  const engines = await detectEngines(
+    options.engines ??
+      createEngines({
+        workDir: config.workDir,
+        tasksDir,
+        allowPrivateUrls: config.allowPrivateUrls,
+      }),
+    logger,
+  );
 
+  const served = new ServedEngines(redis, config.queuePrefix);
   const context: WorkerContext = {
     config,
     logger,
@@ -74,7 +84,11 @@ export async function startWorker(
     storage,
     dispatcher,
     events,
-    route: routeTask,
+    route: makeRouter(config.engineDefaultVersions, () => {
+      // This worker's own engines count even before its first advertisement is read back.
+      const live = served.get();
+      return new Set([...(live ?? []), ...engines.keys()]);
+    }),
     engines,
     hostName,
     tasksDir,
@@ -88,12 +102,7 @@ export async function startWorker(
 
   const queues = new Map<string, number>([[IO_QUEUE, Math.max(4, config.workerConcurrency * 2)]]);
   for (const e of engines.values()) {
-    const minor = e.version.split('.').slice(0, 2).join('.');
-    for (const name of new Set([
-      engineQueue(e.name),
-      engineQueue(e.name, minor),
-      engineQueue(e.name, e.version),
-    ])) {
+    for (const name of engineQueues(e.name, e.version)) {
       queues.set(name, config.workerConcurrency);
     }
   }
@@ -139,6 +148,7 @@ export async function startWorker(
     }
   };
   await advertise();
+  served.start(5000, (err) => logger.warn({ err }, 'reading the served engines failed'));
   const adTimer = setInterval(() => void advertise(), (AD_TTL_SEC * 1000) / 3);
   adTimer.unref();
   const sweeps = startSweeps(context);
@@ -156,6 +166,7 @@ export async function startWorker(
     queues: [...queues.keys()],
     async close() {
       clearInterval(adTimer);
+      served.stop();
       sweeps.stop();
       await Promise.all(workers.map((w) => w.close()));
       await redis.del(`${config.queuePrefix}:workers:${hostName}`).catch(() => undefined);
@@ -204,15 +215,6 @@ async function prepareTasksDir(
 
 function safeName(name: string): string {
   return name.replace(/[^\w.-]/g, '_');
-}
-
-function defaultEngines(config: Config, tasksDir: string): Engine[] {
-  return [
-    new LibreOfficeEngine({
-      profileRoot: path.join(config.workDir, 'profiles', 'libreoffice'),
-      workRoot: tasksDir,
-    }),
-  ];
 }
 
 async function detectEngines(

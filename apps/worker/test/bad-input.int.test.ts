@@ -8,7 +8,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CORPUS, startStack, type Stack } from '../../../test/harness';
+import { api, CORPUS, startStack, type Stack } from '../../../test/harness';
 import { FakeEngine } from './fixtures/fake-engine';
 import {
   byName,
@@ -122,25 +122,53 @@ describe('bad office inputs with real LibreOffice', () => {
 
 describe('conversions nobody offers', () => {
   it.each([
-    ['%PDF-1.4\n%%EOF\n', 'doc.pdf', 'xlsx', 'pdf to xlsx'],
-    ['plain text', 'note.txt', 'xyz', 'txt to xyz'],
-    ['no extension', 'README', 'pdf', 'unknown to pdf'],
-  ])('%s as %s to %s ends INVALID_CONVERSION_TYPE', async (content, filename, format, pair) => {
-    const { job, conv } = await convert(Buffer.from(content), filename, format);
-    expect(job.status).toBe('error');
-    expect(conv).toMatchObject({
-      status: 'error',
-      code: 'INVALID_CONVERSION_TYPE',
+    ['doc.pdf', 'xlsx', {}, 'pdf to xlsx'],
+    ['note.txt', 'xyz', {}, 'txt to xyz'],
+    ['note.txt', 'pdf', { input_format: 'pdf' }, 'pdf to pdf'],
+  ])('a job converting %s to %s is refused at creation', async (filename, format, extra, pair) => {
+    const res = await api(stack, key, 'POST', '/v2/jobs', {
+      tasks: {
+        in: { operation: 'import/base64', file: 'eA==', filename },
+        conv: { operation: 'convert', input: 'in', output_format: format, ...extra },
+      },
+    });
+    expect(res.status).toBe(422);
+    expect(res.json).toEqual({
       message: `This conversion type is not supported: ${pair}.`,
+      code: 'INVALID_CONVERSION_TYPE',
     });
   });
 
-  it('honours input_format over the file extension when checking the pair', async () => {
-    const { conv } = await convert(Buffer.from('plain text'), 'note.txt', 'pdf', {
-      input_format: 'pdf',
-    });
-    expect(conv).toMatchObject({ status: 'error', code: 'INVALID_CONVERSION_TYPE' });
-  });
+  it.each([
+    ['%PDF-1.4\n%%EOF\n', 'doc.pdf', 'xlsx', 'pdf to xlsx'],
+    ['no extension', 'README', 'pdf', 'unknown to pdf'],
+  ])(
+    '%s as %s to %s ends INVALID_CONVERSION_TYPE when only the file tells',
+    async (content, filename, format, pair) => {
+      // A standalone convert of an earlier task: the format is known only once the file exists.
+      const src = await waitTask(
+        stack,
+        key,
+        (
+          await api(stack, key, 'POST', '/v2/import/base64', {
+            file: Buffer.from(content).toString('base64'),
+            filename,
+          })
+        ).json.data.id,
+      );
+      const created = await api(stack, key, 'POST', '/v2/convert', {
+        input: src.id,
+        output_format: format,
+      });
+      expect(created.status).toBe(201);
+      const conv = await waitTask(stack, key, created.json.data.id);
+      expect(conv).toMatchObject({
+        status: 'error',
+        code: 'INVALID_CONVERSION_TYPE',
+        message: `This conversion type is not supported: ${pair}.`,
+      });
+    },
+  );
 });
 
 describe('deadlines', () => {

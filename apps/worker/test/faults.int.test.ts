@@ -33,6 +33,9 @@ let redis: Redis;
 let tmp: string;
 const children = new Set<ChildProcess>();
 
+// Child workers serve the engine `slow`; the gateway here checks tasks against the catalogue.
+new FakeEngine({ name: 'slow' });
+
 beforeAll(async () => {
   stack = await startStack();
   ({ key } = await stack.createUser());

@@ -24,7 +24,7 @@ function shorten(name: string): string {
     return name;
   }
 
-  const ext = path.extname(name);
+  const [, ext] = splitExtension(name);
   const keep = ext.length > 1 && Buffer.byteLength(ext) <= 32 ? ext : '';
   let stem = keep ? name.slice(0, -keep.length) : name;
   // Whole code points only: never cut a character (or a surrogate pair) in half.
@@ -43,10 +43,23 @@ export function extensionOf(filename: string): string {
   return /^[a-z0-9]{1,10}$/.test(ext) ? ext : '';
 }
 
-/** `report.docx` + `pdf` -> `report.pdf`. */
+/** `report.docx` + `pdf` -> `report.pdf`; `logs.tar.gz` + `zip` -> `logs.zip`. */
 export function replaceExtension(filename: string, format: string): string {
-  const ext = path.extname(filename);
-  const stem = ext ? filename.slice(0, -ext.length) : filename;
+  const [stem] = splitExtension(filename);
 
   return `${stem || 'file'}.${format}`;
+}
+
+/** Compressed tarballs, whose extension is two: `logs.tar.gz` is `logs` + `.tar.gz`. */
+const TARBALL = /\.tar\.(?:gz|bz2|xz|zst)$/i;
+
+/** A file name as stem and extension (with its dot, '' when none). */
+export function splitExtension(filename: string): [stem: string, ext: string] {
+  const ext = TARBALL.exec(filename)?.[0] ?? path.extname(filename);
+  // `.tar.gz` alone is a hidden name, not an extension (as path.extname treats `.bashrc`).
+  if (ext === '' || ext.length === filename.length) {
+    return [filename, ''];
+  }
+
+  return [filename.slice(0, -ext.length), ext];
 }

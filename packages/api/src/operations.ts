@@ -1,21 +1,23 @@
-// The operations this deployment accepts. Issue #3 adds the rest of the v2 catalogue.
+// The operations this deployment accepts: imports, the processing operations of the catalogue,
+// and exports. Cloud storage imports and exports come with issue #6.
+import { PROCESSING_OPERATIONS } from './catalogue/index';
 
-export const OPERATIONS = [
-  'import/upload',
-  'import/url',
-  'import/base64',
-  'import/raw',
-  'convert',
-  'export/url',
-] as const;
+export const IMPORT_OPERATIONS = ['import/upload', 'import/url', 'import/base64', 'import/raw'];
+export const EXPORT_OPERATIONS = ['export/url'];
 
-export type Operation = (typeof OPERATIONS)[number];
+export const OPERATIONS: readonly string[] = [
+  ...IMPORT_OPERATIONS,
+  ...Object.keys(PROCESSING_OPERATIONS),
+  ...EXPORT_OPERATIONS,
+];
+
+export type Operation = string;
 
 export function isOperation(value: unknown): value is Operation {
-  return typeof value === 'string' && (OPERATIONS as readonly string[]).includes(value);
+  return typeof value === 'string' && OPERATIONS.includes(value);
 }
 
 /** Operations that run an engine: their tasks carry `engine` and `engine_version`. */
 export function isProcessingOperation(operation: string): boolean {
-  return !operation.startsWith('import/') && !operation.startsWith('export/');
+  return operation in PROCESSING_OPERATIONS;
 }

@@ -2,7 +2,18 @@
 // since SDKs print them. Unknown keys are kept in payloads and otherwise ignored.
 import { AppError } from '@convertd/errors';
 
-import { isOperation, OPERATIONS, type Operation } from './operations';
+import {
+  canonicalEngine,
+  checkOptions,
+  COMMON_KEYS,
+  matchingRows,
+  optionsFor,
+  PROCESSING_OPERATIONS,
+  specOf,
+  unsupportedMessage,
+} from './catalogue/index';
+import { extensionOf } from './filenames';
+import { isOperation, isProcessingOperation, OPERATIONS, type Operation } from './operations';
 
 type Json = Record<string, unknown>;
 type Errors = Record<string, string[]>;
@@ -74,13 +85,13 @@ export function parseJob(body: unknown): JobInput {
         add(errors, `${at}.input`, 'A task cannot be its own input.');
       }
     }
-    checkFields(def.operation, def, inputs, at, errors);
+    checkFields(def.operation, def, inputs, at, errors, inferredFormat(inputs, tasksField as Json));
     const { name: _n, ignore_error: ignore, ...rest } = def;
     tasks.push({
       name,
       operation: def.operation,
       payload: { ...rest, ...(def.input === undefined ? {} : { input: inputs }) },
-      inputs,
+      inputs: withAssets(def, inputs, (ref) => names.has(ref) && ref !== name),
       ignoreError: ignore === true || ignore === 'true' || ignore === 1,
     });
   }
@@ -141,7 +152,7 @@ export function parseTask(operation: string, body: unknown): TaskInput {
     operation,
     name: typeof name === 'string' && name !== '' ? name : null,
     payload,
-    inputIds: inputs,
+    inputIds: withAssets({ ...def, operation }, inputs, (ref) => UUID.test(ref)),
   };
 }
 
@@ -151,12 +162,18 @@ function checkFields(
   inputs: string[],
   at: string,
   errors: Errors,
+  inferred: string | null = null,
 ): void {
   const key = (field: string) => (at ? `${at}.${field}` : field);
   checkNul(def, at, errors);
-  const needsInput = operation === 'convert' || operation === 'export/url';
+  const mode = PROCESSING_OPERATIONS[operation];
+  const needsInput =
+    operation === 'export/url' || ((mode === 'each' || mode === 'all') && operation !== 'command');
   if (needsInput && inputs.length === 0) {
     add(errors, key('input'), 'The input field is required.');
+  }
+  if (isProcessingOperation(operation)) {
+    checkProcessing(operation, def, key, errors, inferred);
   }
   switch (operation) {
     case 'import/url':
@@ -180,20 +197,6 @@ function checkFields(
         add(errors, key('filename'), 'The filename field is required.');
       }
       break;
-    case 'convert':
-      if (typeof def.output_format !== 'string' || def.output_format === '') {
-        add(errors, key('output_format'), 'The output format field is required.');
-      } else if (!FORMAT.test(def.output_format)) {
-        add(errors, key('output_format'), 'The output format is invalid.');
-      }
-      if (
-        def.input_format !== undefined &&
-        def.input_format !== null &&
-        (typeof def.input_format !== 'string' || !FORMAT.test(def.input_format))
-      ) {
-        add(errors, key('input_format'), 'The input format is invalid.');
-      }
-      break;
     case 'import/upload':
       if (
         def.redirect !== undefined &&
@@ -204,6 +207,16 @@ function checkFields(
       }
       break;
     case 'export/url':
+      for (const field of ['inline', 'archive_multiple_files']) {
+        const value = def[field];
+        if (
+          value !== undefined &&
+          value !== null &&
+          ![true, false, 'true', 'false'].includes(value as never)
+        ) {
+          add(errors, key(field), `The ${field.replace(/_/g, ' ')} field must be true or false.`);
+        }
+      }
       break;
   }
   if (def.filename !== undefined && def.filename !== null && typeof def.filename !== 'string') {
@@ -212,6 +225,119 @@ function checkFields(
   if (def.timeout !== undefined && def.timeout !== null && !isPositiveInteger(def.timeout)) {
     add(errors, key('timeout'), 'The timeout must be a positive integer (seconds).');
   }
+}
+
+/**
+ * The inputs plus the tasks that options point at (a watermark `image` naming another task):
+ * the task waits for them too, and the worker hands their files to the engine separately.
+ */
+function withAssets(def: Json, inputs: string[], isTask: (ref: string) => boolean): string[] {
+  const ref = def.operation === 'watermark' ? def.image : undefined;
+  if (typeof ref === 'string' && isTask(ref) && !inputs.includes(ref)) {
+    return [...inputs, ref];
+  }
+  return inputs;
+}
+
+/** Operations whose output format is chosen by the caller (the others keep the input's). */
+const NEEDS_OUTPUT_FORMAT = new Set([
+  'convert',
+  'thumbnail',
+  'merge',
+  'archive',
+  'capture-website',
+]);
+
+/**
+ * A processing task against the catalogue: formats, engine, and each option's name and type.
+ * When the input format is not known yet (an upload), options are checked against every engine
+ * that could serve the task; the worker checks again against the one that does.
+ */
+function checkProcessing(
+  operation: string,
+  def: Json,
+  key: (field: string) => string,
+  errors: Errors,
+  inferred: string | null,
+): void {
+  const output = def.output_format;
+  if (NEEDS_OUTPUT_FORMAT.has(operation) && (typeof output !== 'string' || output === '')) {
+    add(errors, key('output_format'), 'The output format field is required.');
+    return;
+  }
+  if (
+    output !== undefined &&
+    output !== null &&
+    (typeof output !== 'string' || !FORMAT.test(output))
+  ) {
+    add(errors, key('output_format'), 'The output format is invalid.');
+    return;
+  }
+  const input = def.input_format;
+  if (
+    input !== undefined &&
+    input !== null &&
+    input !== '' &&
+    (typeof input !== 'string' || !FORMAT.test(input))
+  ) {
+    add(errors, key('input_format'), 'The input format is invalid.');
+    return;
+  }
+  const engine = typeof def.engine === 'string' && def.engine !== '' ? def.engine : null;
+  if (def.engine !== undefined && def.engine !== null && def.engine !== '' && engine === null) {
+    add(errors, key('engine'), 'The engine must be a string.');
+    return;
+  }
+  if (engine !== null && !specOf(engine)) {
+    add(errors, key('engine'), `The engine ${engine} is not supported.`);
+    return;
+  }
+  if (
+    def.engine_version !== undefined &&
+    def.engine_version !== null &&
+    typeof def.engine_version !== 'string'
+  ) {
+    add(errors, key('engine_version'), 'The engine version must be a string.');
+    return;
+  }
+
+  const query = {
+    operation,
+    inputFormat: typeof input === 'string' && input !== '' ? input.toLowerCase() : inferred,
+    outputFormat: typeof output === 'string' ? output.toLowerCase() : null,
+    engine: engine === null ? null : canonicalEngine(engine),
+  };
+  if (matchingRows(query).length === 0) {
+    throw new AppError('INVALID_CONVERSION_TYPE', { message: unsupportedMessage(query) });
+  }
+  const prefix = key('');
+  const checked = checkOptions(optionsFor(query), def, COMMON_KEYS, prefix);
+  for (const [field, messages] of Object.entries(checked.errors)) {
+    for (const message of messages) {
+      add(errors, field, message);
+    }
+  }
+}
+
+/** The input format a job task will get, when its only input is an import that names its file. */
+function inferredFormat(inputs: string[], tasks: Json): string | null {
+  if (inputs.length !== 1) {
+    return null;
+  }
+  const source = tasks[inputs[0]!];
+  if (source === null || typeof source !== 'object') {
+    return null;
+  }
+  const { operation, filename } = source as Json;
+  if (
+    typeof operation === 'string' &&
+    operation.startsWith('import/') &&
+    typeof filename === 'string'
+  ) {
+    return extensionOf(filename) || null;
+  }
+
+  return null;
 }
 
 /** Deeper payloads are refused: nobody's options nest this far, and recursion must end. */

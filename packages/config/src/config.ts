@@ -33,6 +33,12 @@ export interface Config {
   readonly maxTaskAttempts: number;
   /** An upload that sends nothing for this long is dropped (its task waits for a new one). */
   readonly uploadIdleMs: number;
+  /**
+   * Operator's marks on engine versions (ENGINE_DEFAULT_VERSIONS, ENGINE_DEPRECATED_VERSIONS:
+   * `engine=version,...`). A version matches the full version or its leading parts (`7.4`).
+   */
+  readonly engineDefaultVersions: Readonly<Record<string, string>>;
+  readonly engineDeprecatedVersions: Readonly<Record<string, readonly string[]>>;
 }
 
 type Env = Record<string, string | undefined>;
@@ -61,7 +67,27 @@ export function loadConfig(env: Env = process.env): Config {
     lockDurationMs: int(env, 'WORKER_LOCK_MS', 30_000),
     maxTaskAttempts: int(env, 'TASK_ATTEMPTS', 2),
     uploadIdleMs: int(env, 'UPLOAD_IDLE_MS', 60_000),
+    engineDefaultVersions: Object.fromEntries(
+      [...versionList(env, 'ENGINE_DEFAULT_VERSIONS')].map(([e, v]) => [e, v[0]!]),
+    ),
+    engineDeprecatedVersions: Object.fromEntries(versionList(env, 'ENGINE_DEPRECATED_VERSIONS')),
   });
+}
+
+/** `libreoffice=7.4,chrome=156.0` → libreoffice → [7.4], chrome → [156.0]. */
+function versionList(env: Env, name: string): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  for (const item of (env[name] ?? '').split(',')) {
+    if (item.trim() === '') {
+      continue;
+    }
+    const match = /^\s*([a-z][a-z0-9-]*)\s*=\s*([0-9][0-9A-Za-z.+~-]*)\s*$/.exec(item);
+    if (!match) {
+      throw new ConfigError(`${name} must look like "libreoffice=7.4,chrome=156", got "${item}"`);
+    }
+    found.set(match[1]!, [...(found.get(match[1]!) ?? []), match[2]!]);
+  }
+  return found;
 }
 
 function int(env: Env, name: string, fallback: number): number {

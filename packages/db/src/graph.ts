@@ -11,5 +11,5 @@ export {
 } from './graph/lifecycle';
 export { deleteTask, deleteJob } from './graph/delete';
 export type { Deletion } from './graph/delete';
-export type { ClaimedTask, ClaimResult, Completion } from './graph/lifecycle';
+export type { ClaimedTask, ClaimResult, Completion, InputFile } from './graph/lifecycle';
 export { findStrandedTasks, findLostTasks, findUploadsInProgress } from './graph/sweep';

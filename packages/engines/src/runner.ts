@@ -32,6 +32,8 @@ export interface RunProcessOptions {
   logger?: EngineLogger;
   /** Exit codes that count as success; default `[0]`. */
   okExitCodes?: readonly number[];
+  /** Written to the program's stdin (secrets such as passwords: never in argv). */
+  input?: string;
 }
 
 export interface RunProcessResult {
@@ -73,7 +75,7 @@ export async function runProcess(
     env: options.env ?? {},
     extendEnv: options.inheritEnv ?? true,
     detached: true,
-    stdin: 'ignore',
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
     buffer: false,
     encoding: 'buffer',
     reject: false,

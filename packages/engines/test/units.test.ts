@@ -6,7 +6,7 @@ import {
   importFilterFor,
   listConversions,
 } from '../src/libreoffice/formats';
-import { readPageRange } from '../src/libreoffice/options';
+import { pdfSettings, readPageRange } from '../src/libreoffice/options';
 import { TailBuffer } from '../src/tail-buffer';
 
 describe(TailBuffer.name, () => {
@@ -53,8 +53,17 @@ describe(readPageRange.name, () => {
 
 describe('LibreOffice formats', () => {
   it('puts the page range into the PDF filter options of the document family', () => {
-    expect(convertToArgument('calc', 'pdf', '2-3')).toBe(
+    expect(convertToArgument('calc', 'pdf', pdfSettings({}, '2-3'))).toBe(
       'pdf:calc_pdf_Export:{"PageRange":{"type":"string","value":"2-3"}}',
+    );
+    expect(
+      convertToArgument(
+        'writer',
+        'pdf',
+        pdfSettings({ pdf_a: true, pdf_a_level: '1b', bookmarks: false }, undefined),
+      ),
+    ).toBe(
+      'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":1},"ExportBookmarks":{"type":"boolean","value":false}}',
     );
     expect(convertToArgument('writer', 'pdf')).toBe('pdf');
     expect(convertToArgument('writer', 'txt')).toBe('txt:Text (encoded):UTF8');

@@ -3,6 +3,8 @@ export {
   TASK_JOB_NAME,
   engineQueue,
   routeTask,
+  makeRouter,
+  engineQueues,
   engineOf,
   ENGINE_ALIASES,
 } from './routing';
@@ -10,7 +12,7 @@ export type { TaskJobData } from './routing';
 export { Dispatcher } from './dispatcher';
 export { EventBus } from './events';
 export type { TaskEvent, ControlMessage } from './events';
-export { advertiseEngine, listEngines } from './registry';
+export { advertiseEngine, listEngines, ServedEngines } from './registry';
 export type { EngineAd } from './registry';
 export { connectRedis, pingRedis, RedisUnreachableError } from './redis';
 export { holdUploadLease, uploadLeaseKey, UPLOAD_LEASE_SEC } from './uploads';

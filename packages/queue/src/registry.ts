@@ -39,3 +39,36 @@ export async function listEngines(redis: Redis, prefix: string): Promise<EngineA
 
   return ads;
 }
+
+/**
+ * The names of the engines live workers serve, refreshed in the background, for the router:
+ * a pair goes to the best engine that somebody actually runs. Undefined until the first read.
+ */
+export class ServedEngines {
+  private names: ReadonlySet<string> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  get(): ReadonlySet<string> | undefined {
+    return this.names;
+  }
+
+  async refresh(): Promise<void> {
+    const ads = await listEngines(this.redis, this.prefix);
+    this.names = ads.length > 0 ? new Set(ads.map((a) => a.engine)) : undefined;
+  }
+
+  start(intervalMs: number, onError: (err: unknown) => void): void {
+    void this.refresh().catch(onError);
+    this.timer = setInterval(() => void this.refresh().catch(onError), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

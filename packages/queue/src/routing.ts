@@ -1,4 +1,5 @@
 // Queue names and the routing of a ready task to one of them (ARCHITECTURE.md decision 3).
+import { canonicalEngine, chooseRow, isProcessingOperation } from '@convertd/api';
 
 /** Imports and exports: network and storage work, no engine. */
 export const IO_QUEUE = 'io';
@@ -9,33 +10,84 @@ export interface TaskJobData {
   taskId: string;
 }
 
-/** Names users send that we serve with another engine (CloudConvert's `office` is LibreOffice). */
-export const ENGINE_ALIASES: Readonly<Record<string, string>> = { office: 'libreoffice' };
+export { ENGINE_ALIASES } from '@convertd/api';
 
 /** `engine.<name>` takes any version; `engine.<name>.<version>` is pinned by `engine_version`. */
 export function engineQueue(engine: string, version?: string | null): string {
   return version ? `engine.${engine}.${version}` : `engine.${engine}`;
 }
 
-/** The engine a processing task asks for, after aliases; libreoffice when it names none. */
-export function engineOf(payload: Record<string, unknown>): string {
-  const asked =
-    typeof payload.engine === 'string' && payload.engine !== '' ? payload.engine : 'libreoffice';
-
-  return ENGINE_ALIASES[asked] ?? asked;
+export interface RoutableTask {
+  operation: string;
+  payload: unknown;
+  /** The format of the first input file, when the task has inputs. */
+  inputFormat?: string | null;
 }
 
-export function routeTask(task: { operation: string; payload: unknown }): string | null {
+/**
+ * The engine a processing task runs on: the one it names, else the catalogue's best for its
+ * operation and formats. Null when no engine serves it.
+ */
+export function engineOf(task: RoutableTask, served?: ReadonlySet<string>): string | null {
   const payload = (task.payload ?? {}) as Record<string, unknown>;
+  if (typeof payload.engine === 'string' && payload.engine !== '') {
+    return canonicalEngine(payload.engine);
+  }
+
+  const inputFormat =
+    typeof payload.input_format === 'string' && payload.input_format !== ''
+      ? payload.input_format.toLowerCase()
+      : (task.inputFormat ?? null);
+  const outputFormat =
+    typeof payload.output_format === 'string' ? payload.output_format.toLowerCase() : null;
+
+  return (
+    chooseRow({ operation: task.operation, inputFormat, outputFormat }, served)?.engine ?? null
+  );
+}
+
+/**
+ * A router that sends tasks which pin no `engine_version` to the operator's default version of
+ * their engine (ENGINE_DEFAULT_VERSIONS), so side-by-side versions do not share work by chance.
+ */
+export function makeRouter(
+  defaultVersions: Readonly<Record<string, string>> = {},
+  served: () => ReadonlySet<string> | undefined = () => undefined,
+): (task: RoutableTask) => string | null {
+  return (task) => routeTask(task, defaultVersions, served());
+}
+
+/** Every queue name a worker with this engine version consumes: any, major, minor, ..., full. */
+export function engineQueues(engine: string, version: string): string[] {
+  const parts = version.split('.');
+  return [
+    engineQueue(engine),
+    ...parts.map((_, i) => engineQueue(engine, parts.slice(0, i + 1).join('.'))),
+  ];
+}
+
+export function routeTask(
+  task: RoutableTask,
+  defaultVersions: Readonly<Record<string, string>> = {},
+  served?: ReadonlySet<string>,
+): string | null {
   if (task.operation === 'import/upload') {
     return null;
   }
-  if (task.operation.startsWith('import/') || task.operation.startsWith('export/')) {
+  if (!isProcessingOperation(task.operation)) {
     return IO_QUEUE;
   }
 
-  const version = typeof payload.engine_version === 'string' ? payload.engine_version : null;
+  const payload = (task.payload ?? {}) as Record<string, unknown>;
+  const engine = engineOf(task, served);
+  if (engine === null) {
+    // Every worker takes `io`; the task fails there with INVALID_CONVERSION_TYPE.
+    return IO_QUEUE;
+  }
+  const version =
+    typeof payload.engine_version === 'string' && payload.engine_version !== ''
+      ? payload.engine_version
+      : (defaultVersions[engine] ?? null);
 
-  // TODO(#3): pick the engine from the input and output formats once there is more than one.
-  return engineQueue(engineOf(payload), version);
+  return engineQueue(engine, version);
 }

@@ -30,12 +30,16 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
   app.post('/v2/jobs', write, async (request, reply) => {
     const user = principal(request);
     const input = parseJob(request.body);
-    await checkEnginesServed(
+    const check = await checkEnginesServed(
       deps,
       input.tasks
         .filter((t) => isProcessingOperation(t.operation))
-        .map((t) => ({ at: `tasks.${t.name}`, payload: t.payload })),
+        .map((t) => ({ at: `tasks.${t.name}`, payload: t.payload, operation: t.operation })),
     );
+    if (check.deprecated) {
+      // RFC 9745: the engine version some task runs on is deprecated (its message says which).
+      reply.header('deprecation', 'true');
+    }
     const jobId = randomUUID();
     const tasks = input.tasks.map((t) => {
       const id = randomUUID();

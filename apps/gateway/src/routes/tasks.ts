@@ -166,7 +166,12 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
       const user = principal(request);
       const input = parseTask(operation, request.body);
       if (isProcessingOperation(operation)) {
-        await checkEnginesServed(deps, [{ at: '', payload: input.payload }]);
+        const check = await checkEnginesServed(deps, [
+          { at: '', payload: input.payload, operation },
+        ]);
+        if (check.deprecated) {
+          reply.header('deprecation', 'true');
+        }
       }
       const id = randomUUID();
       const outcome = await createTask(

@@ -1,58 +1,104 @@
+import {
+  canonicalEngine,
+  chooseRow,
+  engineVersions,
+  isDeprecatedVersion,
+  versionMatches,
+} from '@convertd/api';
 import { AppError } from '@convertd/errors';
-import { ENGINE_ALIASES, listEngines } from '@convertd/queue';
+import { listEngines } from '@convertd/queue';
 
 import type { Deps } from '../deps';
 
 interface Asked {
+  operation: string;
   /** Where to report a problem: `engine` for a standalone task, `tasks.<name>.engine` in a job. */
   at: string;
   payload: Record<string, unknown>;
 }
 
+export interface EngineCheck {
+  /** Some task will run on an engine version the operator deprecated. */
+  deprecated: boolean;
+}
+
 /**
- * A task that names an `engine` or `engine_version` nobody serves would wait forever: refuse it
- * with a 422 (ARCHITECTURE.md decision 3), reading what live workers advertise.
+ * A task whose engine or engine version nobody serves would wait forever: refuse it with a 422
+ * (ARCHITECTURE.md decision 3), reading what live workers advertise. With no worker alive at all
+ * tasks are accepted and wait (the deployment is starting or scaling up).
  */
 export async function checkEnginesServed(
   deps: Pick<Deps, 'redis' | 'config'>,
   tasks: Asked[],
-): Promise<void> {
-  const asking = tasks.filter((t) => isSet(t.payload.engine) || isSet(t.payload.engine_version));
-  if (asking.length === 0) {
-    return;
+): Promise<EngineCheck> {
+  if (tasks.length === 0) {
+    return { deprecated: false };
+  }
+  const ads = await listEngines(deps.redis, deps.config.queuePrefix);
+  if (ads.length === 0) {
+    return { deprecated: false };
   }
 
-  const served = await listEngines(deps.redis, deps.config.queuePrefix);
+  const versions = new Map<string, string[]>();
+  for (const ad of ads) {
+    versions.set(ad.engine, [...(versions.get(ad.engine) ?? []), ad.version]);
+  }
+  const served = new Set(versions.keys());
   const errors: Record<string, string[]> = {};
-  for (const { at, payload } of asking) {
-    const asked = isSet(payload.engine) ? String(payload.engine) : 'libreoffice';
-    const engine = ENGINE_ALIASES[asked] ?? asked;
-    const version = isSet(payload.engine_version) ? String(payload.engine_version) : null;
-    const ads = served.filter((ad) => ad.engine === engine);
-    if (ads.length === 0) {
-      errors[`${at}.engine`.replace(/^\./, '')] = [
-        `No worker of this deployment serves the engine ${asked}.`,
+  const field = (at: string, name: string) => `${at}.${name}`.replace(/^\./, '');
+  let deprecated = false;
+  for (const { at, payload, operation } of tasks) {
+    const named = isSet(payload.engine) ? String(payload.engine) : null;
+    const engine = named
+      ? canonicalEngine(named)
+      : (chooseRow(
+          {
+            operation,
+            inputFormat: isSet(payload.input_format) ? String(payload.input_format) : null,
+            outputFormat: isSet(payload.output_format) ? String(payload.output_format) : null,
+          },
+          served,
+        )?.engine ?? null);
+    if (engine === null) {
+      continue;
+    }
+    const available = versions.get(engine) ?? [];
+    if (available.length === 0) {
+      errors[field(at, 'engine')] = [
+        named
+          ? `No worker of this deployment serves the engine ${named}.`
+          : `No worker of this deployment serves ${operation} with ${engine}.`,
       ];
-    } else if (
-      version !== null &&
-      !ads.some((ad) => ad.version === version || minorOf(ad.version) === version)
-    ) {
-      const versions = [...new Set(ads.map((ad) => ad.version))].join(', ');
-      errors[`${at}.engine_version`.replace(/^\./, '')] = [
-        `The engine ${asked} is not served in version ${version} (served: ${versions}).`,
+      continue;
+    }
+
+    const pinned = isSet(payload.engine_version) ? String(payload.engine_version) : null;
+    const runs = pinned
+      ? available.find((v) => versionMatches(v, pinned))
+      : engineVersions(engine, {
+          versions,
+          defaults: deps.config.engineDefaultVersions,
+          deprecated: deps.config.engineDeprecatedVersions,
+        }).find((v) => v.default)?.version;
+    if (pinned && !runs) {
+      errors[field(at, 'engine_version')] = [
+        `The engine ${named ?? engine} is not served in version ${pinned} (served: ${[
+          ...new Set(available),
+        ].join(', ')}).`,
       ];
+      continue;
+    }
+    if (runs && isDeprecatedVersion(engine, runs, deps.config.engineDeprecatedVersions)) {
+      deprecated = true;
     }
   }
   if (Object.keys(errors).length > 0) {
     throw new AppError('INVALID_DATA', { errors });
   }
+
+  return { deprecated };
 }
 
 function isSet(value: unknown): boolean {
   return typeof value === 'string' && value !== '';
-}
-
-/** Workers serve `engine.<name>.<full version>` and `engine.<name>.<major.minor>`: nothing else. */
-function minorOf(version: string): string {
-  return version.split('.').slice(0, 2).join('.');
 }

@@ -18,6 +18,12 @@ const TYPES: Record<string, string> = {
   json: 'application/json',
   xml: 'application/xml',
   zip: 'application/zip',
+  // `.tar.gz` and `.tar.bz2` downloads are typed by their last extension, as is usual.
+  tar: 'application/x-tar',
+  gz: 'application/gzip',
+  tgz: 'application/gzip',
+  bz2: 'application/x-bzip2',
+  '7z': 'application/x-7z-compressed',
   doc: 'application/msword',
   docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
   xls: 'application/vnd.ms-excel',

@@ -1,9 +1,10 @@
 import type { ClaimedTask, Prisma, StoredFile } from '@convertd/db';
 
 import type { WorkerContext } from '../context';
-import { runConvert } from './convert';
 import { runExportUrl } from './export-url';
 import { runImport } from './import';
+import { runProcessing } from './process';
+import { PROCESSING_OPERATIONS } from '@convertd/api';
 
 /** What an operation produced: files it stored and the rest of its result. */
 export interface OperationOutput {
@@ -12,6 +13,8 @@ export interface OperationOutput {
   engine?: string;
   engineVersion?: string;
   credits?: number;
+  /** Informational task message (kept when the task finishes). */
+  message?: string;
 }
 
 export interface OperationRun {
@@ -30,6 +33,6 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'import/url': runImport,
   'import/base64': runImport,
   'import/raw': runImport,
-  convert: runConvert,
   'export/url': runExportUrl,
+  ...Object.fromEntries(Object.keys(PROCESSING_OPERATIONS).map((op) => [op, runProcessing])),
 };

@@ -24,7 +24,7 @@ export interface ClaimedTask {
   /** Fencing token: only the holder of the latest attempt may end the task. */
   attempt: number;
   /** Files of the inputs, in input order then file order. */
-  inputFiles: StoredFile[];
+  inputFiles: InputFile[];
 }
 
 export type ClaimResult =
@@ -46,6 +46,7 @@ export async function claimTask(
   engineOf: (task: {
     operation: string;
     payload: Prisma.JsonValue;
+    inputFormat: string | null;
   }) => { name: string; version: string } | null = () => null,
 ): Promise<ClaimResult> {
   return transaction(db, async (tx) => {
@@ -67,7 +68,16 @@ export async function claimTask(
       return { kind: 'exhausted' as const, outcome: out };
     }
 
-    const engine = engineOf({ operation: row.operation, payload: row.payload });
+    const inputFiles = await tx.$queryRaw<StoredFileRow[]>`
+      SELECT f.id, f.filename, f.storage_key, f.size, f.md5, f.content_type,
+        i.id AS input_task_id, i.name AS input_task_name
+      FROM task_edges e JOIN task_files f ON f.task_id = e.input_task_id
+        JOIN tasks i ON i.id = e.input_task_id
+      WHERE e.task_id = ${id}::uuid
+      ORDER BY e.position, f.position`;
+    const first = inputFiles[0]?.filename;
+    const ext = first ? (/\.([a-z0-9]{1,10})$/i.exec(first)?.[1]?.toLowerCase() ?? null) : null;
+    const engine = engineOf({ operation: row.operation, payload: row.payload, inputFormat: ext });
     await tx.$executeRaw`
       UPDATE tasks SET status = 'processing', started_at = COALESCE(started_at, now()),
         host_name = ${hostName}, attempts = attempts + 1, code = NULL, message = NULL,
@@ -75,12 +85,6 @@ export async function claimTask(
       WHERE id = ${id}::uuid`;
     out.changes.push(taskChange(row, 'processing'));
     await refreshJob(tx, row.job_id, out);
-
-    const inputFiles = await tx.$queryRaw<StoredFileRow[]>`
-      SELECT f.id, f.filename, f.storage_key, f.size, f.md5, f.content_type
-      FROM task_edges e JOIN task_files f ON f.task_id = e.input_task_id
-      WHERE e.task_id = ${id}::uuid
-      ORDER BY e.position, f.position`;
 
     return {
       kind: 'claimed' as const,
@@ -105,10 +109,20 @@ interface StoredFileRow {
   size: bigint;
   md5: string | null;
   content_type: string | null;
+  input_task_id: string;
+  input_task_name: string | null;
 }
 
-function fromRow(r: StoredFileRow): StoredFile {
+/** A file of an input task, and which task made it (its name inside a job, else its id). */
+export interface InputFile extends StoredFile {
+  source: string;
+  sourceTaskId: string;
+}
+
+function fromRow(r: StoredFileRow): InputFile {
   return {
+    source: r.input_task_name ?? r.input_task_id,
+    sourceTaskId: r.input_task_id,
     id: r.id,
     filename: r.filename,
     storageKey: r.storage_key,

@@ -69,7 +69,15 @@ export async function releaseIfReady(
     return;
   }
 
-  const queue = route({ id: task.id, operation: task.operation, payload: task.payload as never });
+  const [first] = await tx.$queryRaw<{ filename: string }[]>`
+    SELECT f.filename FROM task_edges e JOIN task_files f ON f.task_id = e.input_task_id
+    WHERE e.task_id = ${task.id}::uuid ORDER BY e.position, f.position LIMIT 1`;
+  const queue = route({
+    id: task.id,
+    operation: task.operation,
+    payload: task.payload as never,
+    inputFormat: first ? formatOf(first.filename) : null,
+  });
   if (queue === null) {
     return;
   }
@@ -183,3 +191,10 @@ export function emptyOutcome(): Outcome {
 }
 
 export type { TaskRow };
+
+/** The lower-case extension of a file name (what routing calls its format), or null. */
+function formatOf(filename: string): string | null {
+  const dot = filename.lastIndexOf('.');
+  const ext = dot > 0 ? filename.slice(dot + 1).toLowerCase() : '';
+  return /^[a-z0-9]{1,10}$/.test(ext) ? ext : null;
+}

@@ -33,6 +33,8 @@ export type Router = (task: {
   id: string;
   operation: string;
   payload: Prisma.JsonValue;
+  /** Lower-case extension of the first input file, when the task has one. */
+  inputFormat?: string | null;
 }) => string | null;
 
 export interface StoredFile {

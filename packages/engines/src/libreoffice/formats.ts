@@ -90,24 +90,43 @@ export function supports(input: string, output: string): boolean {
   return family !== undefined && input !== output && output in FAMILIES[family].outputs;
 }
 
+/** A PDF export setting in the JSON form soffice 7.4 takes after the filter name. */
+export interface FilterValue {
+  type: 'string' | 'long' | 'boolean';
+  value: string | number | boolean;
+}
+
 /**
- * The `--convert-to` argument. A page range goes into the PDF filter's JSON options, a syntax
- * LibreOffice accepts since 7.4; it needs the module's own filter name in front.
+ * The `--convert-to` argument. PDF settings (page range, PDF/A, bookmarks...) go into the PDF
+ * filter's JSON options, a syntax LibreOffice accepts since 7.4; it needs the module's own filter
+ * name in front.
  */
-export function convertToArgument(family: Family, output: string, pageRange?: string): string {
+export function convertToArgument(
+  family: Family,
+  output: string,
+  pdfSettings: Readonly<Record<string, FilterValue>> = {},
+): string {
   const spec = FAMILIES[family];
   const base = spec.outputs[output];
   if (base === undefined) {
     throw new Error(`no ${output} export for ${family}`);
   }
 
-  if (output !== 'pdf' || pageRange === undefined) {
+  if (output !== 'pdf' || Object.keys(pdfSettings).length === 0) {
     return base;
   }
 
-  const options = { PageRange: { type: 'string', value: pageRange } };
+  return `pdf:${spec.pdfFilter}:${JSON.stringify(pdfSettings)}`;
+}
 
-  return `pdf:${spec.pdfFilter}:${JSON.stringify(options)}`;
+/** The export filter's name and its option string (CSV tokens), as UNO's storeToURL wants them. */
+export function exportFilter(family: Family, output: string): { name: string; options?: string } {
+  const spec = FAMILIES[family];
+  if (output === 'pdf') {
+    return { name: spec.pdfFilter };
+  }
+  const [, name = '', ...rest] = (spec.outputs[output] ?? '').split(':');
+  return rest.length > 0 ? { name, options: rest.join(':') } : { name };
 }
 
 export function importFilterFor(inputFormat: string): string | undefined {

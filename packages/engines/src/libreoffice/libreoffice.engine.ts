@@ -2,19 +2,40 @@
 import { copyFile, link, mkdir, mkdtemp, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { AppError } from '@convertd/errors';
 
-import type { ConversionPair, ConvertRequest, ConvertResult, Engine } from '../engine';
+import { LIBREOFFICE } from '@convertd/api';
+
+import type {
+  ConversionPair,
+  ConvertRequest,
+  ConvertResult,
+  Engine,
+  EngineJob,
+  EngineResult,
+} from '../engine';
 import { runProcess } from '../runner';
 import type { RunProcessResult } from '../runner';
-import { convertToArgument, familyOf, importFilterFor, listConversions, supports } from './formats';
-import { pageRangeField, readPageRange } from './options';
+import {
+  convertToArgument,
+  exportFilter,
+  familyOf,
+  importFilterFor,
+  listConversions,
+  supports,
+  type Family,
+} from './formats';
+import { pageRangeField, pdfSettings, readPageRange } from './options';
 import { inspectOfficeInput } from './preflight';
 import type { Inspection } from './preflight';
 import { installationUrl, ProfilePool } from './profile-pool';
 
 const DETECT_DEADLINE_MS = 30_000;
+/** LibreOffice's own Python has `uno`; the python3 first on PATH may not (TOOLCHAIN.md). */
+const UNO_PYTHON = '/usr/bin/python3';
+const UNO_SCRIPT = fileURLToPath(new URL('./uno-convert.py', import.meta.url));
 /** Longest file name most file systems take, in bytes. */
 const MAX_NAME_BYTES = 255;
 /** Stems handed to soffice as they are; anything else is staged as `input`. */
@@ -38,6 +59,7 @@ export interface LibreOfficeEngineOptions {
 /** Converts office documents with LibreOffice's command line. */
 export class LibreOfficeEngine implements Engine {
   readonly name = 'libreoffice';
+  readonly spec = LIBREOFFICE;
   private readonly binary: string;
   private readonly workRoot: string;
   private readonly killGraceMs: number | undefined;
@@ -71,6 +93,64 @@ export class LibreOfficeEngine implements Engine {
     return this.version === undefined ? null : { version: this.version };
   }
 
+  async run(job: EngineJob): Promise<EngineResult> {
+    const [input] = job.inputs;
+    if (!input || !job.outputFormat) {
+      throw new AppError('NO_INPUT_FILES');
+    }
+    if (job.operation === 'thumbnail') {
+      return this.thumbnail(job, input);
+    }
+    if (job.operation !== 'convert') {
+      throw new AppError('INVALID_CONVERSION_TYPE', {
+        message: `LibreOffice does not run ${job.operation}.`,
+      });
+    }
+
+    return this.convert({
+      inputPath: input.path,
+      inputFormat: input.format,
+      outputFormat: job.outputFormat,
+      outputDir: job.outputDir,
+      options: job.options,
+      deadlineMs: job.deadlineMs,
+      signal: job.signal,
+      logger: job.logger,
+    });
+  }
+
+  /** The document's first pages as PDF, then thumbnails of those drawn by another engine. */
+  private async thumbnail(job: EngineJob, input: EngineJob['inputs'][number]) {
+    if (!job.delegate) {
+      throw new AppError('ENGINE_UNAVAILABLE', { message: 'No PDF renderer for thumbnails.' });
+    }
+    const count = typeof job.options.count === 'number' ? job.options.count : 1;
+    const pdfDir = join(job.workDir, 'pdf');
+    await mkdir(pdfDir, { recursive: true });
+    const started = Date.now();
+    const { files } = await this.convert({
+      inputPath: input.path,
+      inputFormat: input.format,
+      outputFormat: 'pdf',
+      outputDir: pdfDir,
+      options: { ...(job.options.password ? { password: job.options.password } : {}) },
+      deadlineMs: job.deadlineMs,
+      signal: job.signal,
+      logger: job.logger,
+    });
+    const pdf = files[0]!;
+    const { password: _p, ...options } = job.options;
+    const thumbs = await job.delegate(
+      'thumbnail',
+      [{ ...input, path: pdf, format: 'pdf' }],
+      job.outputFormat,
+      { ...options, count },
+    );
+    job.logger?.debug({ engine: this.name, ms: Date.now() - started }, 'thumbnail drawn');
+
+    return { files: thumbs };
+  }
+
   conversions(): ReadonlyArray<ConversionPair> {
     return this.pairs;
   }
@@ -93,8 +173,17 @@ export class LibreOfficeEngine implements Engine {
     }
 
     const pageRange = req.outputFormat === 'pdf' ? readPageRange(req.options) : undefined;
+    const settings = req.outputFormat === 'pdf' ? pdfSettings(req.options, pageRange) : {};
     const inspection = await inspectOfficeInput(req.inputPath, req.inputFormat);
     req.logger?.debug({ engine: this.name, inspection }, 'input inspected');
+    const password = typeof req.options.password === 'string' ? req.options.password : '';
+    // 'encrypted': maybe only with the default "VelvetSweatshop" password, which soffice tries.
+    const needsPassword =
+      inspection.kind === 'encrypted' ||
+      (inspection.kind === 'reject' && inspection.code === 'PASSWORD_REQUIRED');
+    if (needsPassword && password) {
+      return this.convertWithPassword(req, family, settings, password, deadlineAt);
+    }
     if (inspection.kind === 'reject') {
       throw new AppError(inspection.code, {
         details: { engine: this.name, reason: inspection.reason },
@@ -120,7 +209,7 @@ export class LibreOfficeEngine implements Engine {
         args.push(`--infilter=${importFilter}`);
       }
 
-      args.push('--convert-to', convertToArgument(family, req.outputFormat, pageRange));
+      args.push('--convert-to', convertToArgument(family, req.outputFormat, settings));
       args.push('--outdir', outDir, input);
       const run = await this.runOnProfile(args, work, deadlineAt, req);
       const produced = await readdir(outDir);
@@ -151,6 +240,72 @@ export class LibreOfficeEngine implements Engine {
 
   async close(): Promise<void> {
     await this.profiles.close();
+  }
+
+  /**
+   * An encrypted document opened with the user's password: soffice's command line has no way to
+   * pass one, so a small UNO script (run by LibreOffice's Python) loads and stores it instead.
+   */
+  private async convertWithPassword(
+    req: ConvertRequest,
+    family: Family,
+    settings: Record<string, { value: unknown }>,
+    password: string,
+    deadlineAt: number,
+  ): Promise<ConvertResult> {
+    await mkdir(this.workRoot, { recursive: true });
+    const work = await mkdtemp(join(this.workRoot, 'convertd-lo-'));
+    const profile = await this.profiles.acquire();
+    let wipe = true;
+    try {
+      const input = join(work, `input.${req.inputFormat}`);
+      const output = join(work, `output.${req.outputFormat}`);
+      await linkOrCopy(req.inputPath, input);
+      await mkdir(join(work, 'tmp'));
+      const filter = exportFilter(family, req.outputFormat);
+      const job = {
+        soffice: this.binary === 'soffice' ? '/usr/bin/soffice' : this.binary,
+        profile: installationUrl(profile),
+        pipe: `convertd-${basename(work)}`,
+        startSec: 30,
+        input: pathToFileURL(input).href,
+        output: pathToFileURL(output).href,
+        password,
+        filter: filter.name,
+        filterOptions: filter.options,
+        filterData: Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, v.value])),
+        importFilter: importFilterFor(req.inputFormat),
+      };
+      const run = await runProcess(UNO_PYTHON, [UNO_SCRIPT], {
+        cwd: work,
+        env: sofficeEnv(work),
+        inheritEnv: false,
+        input: JSON.stringify(job),
+        deadlineMs: deadlineAt - Date.now(),
+        okExitCodes: [0, 3, 4, 5, 10],
+        ...(req.signal === undefined ? {} : { signal: req.signal }),
+        ...(req.logger === undefined ? {} : { logger: req.logger }),
+        ...(this.killGraceMs === undefined ? {} : { killGraceMs: this.killGraceMs }),
+      });
+      wipe = false;
+      if (run.exitCode === 3) {
+        throw new AppError('PASSWORD_INVALID', { details: { engine: this.name } });
+      }
+      if (run.exitCode !== 0) {
+        throw new AppError('ENGINE_FAILED', {
+          details: {
+            engine: this.name,
+            reason: `uno exit ${run.exitCode}`,
+            stderrTail: run.stderr.slice(-2048),
+          },
+        });
+      }
+
+      return { files: [await moveFile(output, req.outputDir, outputName(req))] };
+    } finally {
+      await this.profiles.release(profile, { wipe });
+      await rm(work, { recursive: true, force: true });
+    }
   }
 
   private async runOnProfile(

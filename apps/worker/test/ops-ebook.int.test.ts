@@ -1,0 +1,135 @@
+// E-books through calibre with the official node SDK: uploads go in, the downloaded books are
+// opened without calibre (EPUB as ZIP and XML, MOBI records decompressed) and read for the text.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { ConvertdCloudConvert } from '@convertd/cloudconvert-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { mobiText, readEpub } from '../../../packages/engines/test/ebook';
+import { CORPUS, startStack, type Stack } from '../../../test/harness';
+
+const ALICE = path.join(CORPUS, 'ebook/alice.epub');
+const LADY_SUSAN = path.join(CORPUS, 'ebook/testbook.mobi');
+
+let stack: Stack;
+let cc: ConvertdCloudConvert;
+let tmp: string;
+
+beforeAll(async () => {
+  stack = await startStack();
+  const user = await stack.createUser();
+  cc = new ConvertdCloudConvert(user.key, { url: stack.url, syncUrl: stack.syncUrl });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'convertd-ebook-'));
+});
+
+afterAll(async () => {
+  await stack?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+type Job = Awaited<ReturnType<ConvertdCloudConvert['jobs']['wait']>>;
+
+/** Uploads `file` as `name`, converts it with `convert` and exports the result. */
+async function convertBook(file: string, name: string, convert: Record<string, unknown>) {
+  const job = await cc.jobs.create({
+    tasks: {
+      'import-it': { operation: 'import/upload' },
+      'convert-it': { operation: 'convert', input: 'import-it', ...convert },
+      'export-it': { operation: 'export/url', input: 'convert-it' },
+    },
+  } as never);
+  const upload = job.tasks.find((t) => t.name === 'import-it')!;
+  await cc.tasks.upload(upload, fs.createReadStream(file), name);
+
+  return cc.jobs.wait(job.id);
+}
+
+async function exported(job: Job): Promise<{ filename: string; file: string }> {
+  const [result] = cc.jobs.getExportUrls(job);
+  const res = await fetch(result!.url!);
+  expect(res.status).toBe(200);
+  const file = path.join(tmp, `${job.id}${path.extname(result!.filename)}`);
+  fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+
+  return { filename: result!.filename, file };
+}
+
+function convertTask(job: Job) {
+  return job.tasks.find((t) => t.name === 'convert-it')!;
+}
+
+describe('convert with calibre through the official node SDK', () => {
+  it('turns an EPUB into a MOBI that holds the book', async () => {
+    const job = await convertBook(ALICE, 'Alice im Wunderland – 1865.epub', {
+      output_format: 'mobi',
+    });
+
+    expect(job.status).toBe('finished');
+    expect(convertTask(job).engine).toBe('calibre');
+    expect(convertTask(job).engine_version).toMatch(/^\d+\.\d+\.\d+$/);
+    const { filename, file } = await exported(job);
+    expect(filename).toBe('Alice im Wunderland – 1865.mobi');
+    const mobi = await mobiText(file);
+    expect(mobi.type).toBe('BOOKMOBI');
+    expect(mobi.title).toBe("Alice's Adventures in Wonderland");
+    expect(mobi.text).toContain('was beginning to get very tired of sitting by her sister');
+  });
+
+  it('turns a MOBI into an EPUB, with the title asked for', async () => {
+    const job = await convertBook(LADY_SUSAN, 'testbook.mobi', {
+      output_format: 'epub',
+      engine: 'calibre',
+      title: 'Lady Susan (a novel in letters)',
+    });
+
+    expect(job.status).toBe('finished');
+    const { filename, file } = await exported(job);
+    expect(filename).toBe('testbook.epub');
+    const epub = await readEpub(file);
+    expect(epub.firstMember).toBe('mimetype');
+    expect(epub.mimetype).toBe('application/epub+zip');
+    expect(epub.opf).toContain('<dc:title>Lady Susan (a novel in letters)</dc:title>');
+    expect(epub.text).toContain('I can no longer refuse myself the pleasure');
+  });
+
+  it('ends a task on a damaged book with INPUT_CORRUPT and a short message', async () => {
+    const fake = path.join(tmp, 'fake.epub');
+    fs.writeFileSync(fake, Buffer.alloc(4096, 'no zip here '));
+
+    const job = await convertBook(fake, 'fake.epub', { output_format: 'mobi' });
+
+    expect(job.status).toBe('error');
+    const task = convertTask(job);
+    expect(task.code).toBe('INPUT_CORRUPT');
+    expect(task.message).toBe(
+      'The EPUB file could not be read: it is damaged or in another format.',
+    );
+  });
+
+  it('refuses an option that calibre does not have for the pair', async () => {
+    const refused = await cc.jobs
+      .create({
+        tasks: {
+          'import-it': { operation: 'import/upload' },
+          'convert-it': {
+            operation: 'convert',
+            input: 'import-it',
+            input_format: 'epub',
+            output_format: 'txt',
+            title: 'Plain text has no title',
+          },
+        },
+      } as never)
+      .then(
+        () => undefined,
+        (err: unknown) => (err as { cause: Response }).cause,
+      );
+
+    expect(refused?.status).toBe(422);
+    const body = (await refused!.json()) as { code: string; errors: Record<string, string[]> };
+    expect(body.code).toBe('INVALID_DATA');
+    expect(Object.keys(body.errors)).toEqual(['tasks.convert-it.title']);
+  });
+});

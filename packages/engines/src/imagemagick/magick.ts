@@ -1,0 +1,146 @@
+// What ImageMagick and GraphicsMagick share: format prefixes, resize geometry, limits, and what
+// a command may not name.
+import { open } from 'node:fs/promises';
+
+import { AppError } from '@convertd/errors';
+
+import type { ArgumentRules } from '../command/guard';
+
+/** Extension -> coder, put before every path so that the format is never guessed. */
+const CODERS: Readonly<Record<string, string>> = {
+  jpg: 'JPEG',
+  jpeg: 'JPEG',
+  tif: 'TIFF',
+  tiff: 'TIFF',
+};
+
+export function coderOf(format: string): string {
+  return CODERS[format] ?? format.toUpperCase();
+}
+
+/** Formats that keep every frame of an animation. */
+export const ANIMATED = new Set(['gif', 'webp']);
+
+export const LIMITS = {
+  memory: 256 * 1024 * 1024,
+  map: 512 * 1024 * 1024,
+  disk: 1024 * 1024 * 1024,
+  /** Pixels of one image. */
+  area: 128_000_000,
+  side: 16_384,
+  threads: 2,
+};
+
+/** Options of a conversion as -resize and friends, after the image is read. */
+export function transformArgs(options: Record<string, unknown>, outputFormat: string): string[] {
+  const args: string[] = [];
+  if (options['auto_orient'] !== false) {
+    args.push('-auto-orient');
+  }
+
+  const w = typeof options['width'] === 'number' ? options['width'] : undefined;
+  const h = typeof options['height'] === 'number' ? options['height'] : undefined;
+  if (w !== undefined || h !== undefined) {
+    const box = `${w ?? ''}x${h ?? ''}`;
+    const fit = typeof options['fit'] === 'string' ? options['fit'] : 'max';
+    if (fit === 'crop' && w !== undefined && h !== undefined) {
+      args.push('-resize', `${box}^`, '-gravity', 'center', '-extent', box);
+    } else if (fit === 'scale' && w !== undefined && h !== undefined) {
+      args.push('-resize', `${box}!`);
+    } else if (fit === 'max') {
+      args.push('-resize', `${box}>`);
+    } else {
+      args.push('-resize', box);
+    }
+  }
+  if (outputFormat === 'ico') {
+    // Icons hold at most 256 x 256.
+    args.push('-resize', '256x256>');
+  }
+  if (options['strip'] === true) {
+    args.push('-strip');
+  }
+  if (
+    typeof options['quality'] === 'number' &&
+    (outputFormat === 'jpg' || outputFormat === 'webp')
+  ) {
+    args.push('-quality', String(options['quality']));
+  }
+
+  return args;
+}
+
+/**
+ * Coders that read other files, URLs, scripts or the screen: refused as `name:` prefixes in
+ * commands (ImageMagick's policy refuses them too; GraphicsMagick has no policy).
+ */
+const SCRIPT_CODERS =
+  'msl mvg svg svgz msvg rsvg text url http https ftp file ephemeral show win x vid inline fd ' +
+  'ps ps2 ps3 eps eps2 eps3 epsf epsi ept ept2 ept3 epi ai xps pcl mpeg mp4 m2v ' +
+  'm4v mov avi wmv flv mkv webm dot gv html shtml clipboard scan screenshot';
+
+/** Extensions that select those coders when a path has no prefix. */
+const SCRIPT_EXTENSIONS = 'msl mvg svg svgz msvg ps eps epsf epsi ept ai xps';
+
+export const MAGICK_RULES: ArgumentRules = {
+  schemes: new Set(SCRIPT_CODERS.split(' ')),
+  extensions: new Set(SCRIPT_EXTENSIONS.split(' ')),
+  magick: true,
+};
+
+/**
+ * True when `path` starts like a script or vector format (XML, SVG, MSL, MVG, PostScript):
+ * GraphicsMagick picks its coder from the content and would follow the files they name.
+ */
+export async function looksLikeScript(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(512), 0, 512, 0);
+    const head = buffer
+      .subarray(0, bytesRead)
+      .toString('latin1')
+      .replace(/^\xef\xbb\xbf/, '')
+      .trimStart()
+      .toLowerCase();
+
+    return (
+      head.startsWith('<') ||
+      head.startsWith('%!') ||
+      head.startsWith('push ') ||
+      head.startsWith('viewbox')
+    );
+  } finally {
+    await handle.close();
+  }
+}
+
+// Messages ImageMagick and GraphicsMagick print for files they cannot decode.
+const UNREADABLE =
+  /no decode delegate|improper image header|insufficient image data|corrupt image|negative or zero image size|unable to read|not a .* file|unexpected end-of-file|premature end/i;
+const TOO_LARGE =
+  /exceeds (?:resource |the )?limit|resource limit|cache resources exhausted|memory allocation failed/i;
+const POLICY = /not allowed by the security policy/i;
+
+/** The error of a failed conversion, from what the program printed. */
+export function conversionError(engine: string, stderr: string, cause: unknown): AppError {
+  const details = { engine, stderrTail: stderr.slice(-4096) };
+  if (TOO_LARGE.test(stderr)) {
+    return new AppError('ENGINE_FAILED', {
+      message: 'The image exceeds the size or memory this server allows for one image.',
+      cause,
+      details,
+    });
+  }
+  if (POLICY.test(stderr)) {
+    return new AppError('INVALID_CONVERSION_TYPE', {
+      message: 'This image format is not allowed here.',
+      cause,
+      details,
+    });
+  }
+  if (UNREADABLE.test(stderr)) {
+    return new AppError('INPUT_CORRUPT', { cause, details });
+  }
+
+  return new AppError('ENGINE_FAILED', { cause, details });
+}
