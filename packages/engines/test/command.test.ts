@@ -188,6 +188,17 @@ describe('command with ffmpeg', () => {
     expect(output).not.toContain(workDir);
   });
 
+  it('gives a second file of the same name in the same task a -2 suffix', async () => {
+    const { output } = await command(
+      ffmpeg,
+      'ffprobe',
+      '-v error -show_entries format=filename -of csv=p=0 /input/import-it/video-2.mp4',
+      [video, { ...video }],
+      true,
+    );
+    expect(output?.trim()).toBe('/input/import-it/video-2.mp4');
+  });
+
   it('runs without any input file', async () => {
     const { files } = await command(
       ffmpeg,
@@ -279,6 +290,10 @@ describe('command with ImageMagick', () => {
     ["/input/import-image/toucan.png -write '|touch /tmp/pwned' /output/x.png", /Pipes/],
     ['/input/import-image/toucan.png ../x.png', /"\.\."/],
     ['/input/import-image/toucan.png /tmp/x.png', /Only files under/],
+    [
+      "/input/import-image/toucan.png -set filename:f '%[comment]' '/output/%[filename:f].png'",
+      /filename:/,
+    ],
   ])('refuses %s', async (args, words) => {
     await expectRefused(command(im, 'convert', args, [toucan]), words);
   });

@@ -1,6 +1,6 @@
 // The exiftool engine: metadata of corpus files and of a video made here, and tags written into
 // copies, read back with exiftool itself.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -132,6 +132,22 @@ describe(ExifToolEngine.name, () => {
       expect(err.code).toBe('INVALID_DATA');
       expect(err.errors?.['metadata']?.[0]).toContain('is not a tag name');
     }
+  });
+
+  it('refuses the pseudo-tags that would move, rename or link the file, or read another', async () => {
+    for (const name of [
+      'Directory',
+      'FileName',
+      'System:SymLink',
+      'HardLink',
+      'Geotag',
+      'testname',
+    ]) {
+      const { err } = await failure(write(KATZE, { [name]: join(root, 'elsewhere') }));
+      expect(err.code).toBe('INVALID_DATA');
+      expect(err.errors?.['metadata']?.[0]).toContain('cannot be written');
+    }
+    expect(await readdir(root)).not.toContain('elsewhere');
   });
 
   it('refuses tags ExifTool does not know or cannot write', async () => {

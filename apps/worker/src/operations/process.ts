@@ -98,7 +98,7 @@ export async function runProcessing(run: OperationRun): Promise<OperationOutput>
     });
     run.signal.throwIfAborted();
     if (engineResult.metadata) {
-      result.metadata = engineResult.metadata as never;
+      result.metadata = engineResult.metadata;
     }
     if (engineResult.output !== undefined) {
       outputs.push(engineResult.output);

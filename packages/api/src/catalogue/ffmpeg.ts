@@ -107,7 +107,9 @@ const AUDIO_BITRATE: OptionSpec = {
   type: 'integer',
   min: 8,
   max: 512,
-  description: "Audio bitrate in kbit/s; the codec's usual default when unset.",
+  description:
+    "Audio bitrate in kbit/s; the codec's usual default when unset. Lossless codecs (flac, " +
+    'alac) ignore it.',
 };
 
 function videoOptions(video: readonly string[], audio: readonly string[]): OptionSpec[] {
