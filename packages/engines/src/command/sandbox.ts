@@ -44,10 +44,12 @@ export async function prepareSandbox(job: EngineJob): Promise<Sandbox> {
 
     const dir = join(input, segment(file.source));
     await mkdir(dir, { recursive: true });
-    let name = fileName(file.filename, file.path);
+    // Two files of one task with the same name: the second is name-2.ext, and so on.
+    const base = fileName(file.filename, file.path);
+    const ext = extname(base);
+    let name = base;
     for (let n = 2; taken.has(join(dir, name)); n += 1) {
-      const ext = extname(name);
-      name = `${name.slice(0, name.length - ext.length)}-${n}${ext}`;
+      name = `${base.slice(0, base.length - ext.length)}-${n}${ext}`;
     }
     taken.add(join(dir, name));
     await linkOrCopy(file.path, join(dir, name));

@@ -24,6 +24,12 @@ const OUR_TAGS = new Set([
 const TAG_NAME = new RegExp(
   `^(?:[A-Za-z][A-Za-z0-9-]{0,31}:)?[A-Za-z][A-Za-z0-9_]{0,${EXIFTOOL_MAX_TAG_NAME - 1}}$`,
 );
+/**
+ * ExifTool's pseudo-tags that act on the file system instead of the file (move, rename, link,
+ * chmod it) or read other files (Geotag's GPS track): never written on a user's behalf.
+ */
+const SYSTEM_TAGS =
+  /^(?:filename|directory|testname|hardlink|symlink|filepermissions|fileuserid|filegroupid|filecreatedate|filemodifydate|fileaccessdate|fileinodechangedate|fileattributes|geo(?:tag|sync|time|location\w*))$/i;
 const MAX_VALUE_LENGTH = 10_000;
 /** Largest JSON of one file we parse. */
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
@@ -156,6 +162,10 @@ function tagArguments(raw: unknown): { args: string[] } {
   for (const [name, value] of entries) {
     if (!TAG_NAME.test(name)) {
       errors.push(`${name.slice(0, 80)} is not a tag name (letters, digits and underscores).`);
+      continue;
+    }
+    if (SYSTEM_TAGS.test(name.split(':').pop() ?? '')) {
+      errors.push(`${name} is about the file on our disk, not in it, and cannot be written.`);
       continue;
     }
     if (value !== null && typeof value === 'object') {

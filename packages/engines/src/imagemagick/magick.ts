@@ -77,7 +77,9 @@ export function transformArgs(options: Record<string, unknown>, outputFormat: st
 const SCRIPT_CODERS =
   'msl mvg svg svgz msvg rsvg text url http https ftp file ephemeral show win x vid inline fd ' +
   'ps ps2 ps3 eps eps2 eps3 epsf epsi ept ept2 ept3 epi ai xps pcl mpeg mp4 m2v ' +
-  'm4v mov avi wmv flv mkv webm dot gv html shtml clipboard scan screenshot';
+  'm4v mov avi wmv flv mkv webm dot gv html shtml clipboard scan screenshot ' +
+  // %[filename:x] in an output name expands to a property the input file may set (../../x).
+  'filename';
 
 /** Extensions that select those coders when a path has no prefix. */
 const SCRIPT_EXTENSIONS = 'msl mvg svg svgz msvg ps eps epsf epsi ept ai xps';

@@ -1,0 +1,283 @@
+// Media operations through the official node SDK: ffmpeg conversions and thumbnails of a video
+// made here, exiftool metadata read and written, and commands of ffmpeg and GraphicsMagick, the
+// results downloaded and read back by content.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { ConvertdCloudConvert } from '@convertd/cloudconvert-node';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { CORPUS, startStack, type Stack } from '../../../test/harness';
+
+const KATZE_NAME = 'Katze 猫 progressive (1).jpg';
+const KATZE = path.join(CORPUS, 'image', KATZE_NAME); // 320x240
+
+let stack: Stack;
+let cc: ConvertdCloudConvert;
+let tmp: string;
+let video: string;
+
+beforeAll(async () => {
+  stack = await startStack();
+  const user = await stack.createUser();
+  cc = new ConvertdCloudConvert(user.key, { url: stack.url, syncUrl: stack.syncUrl });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'convertd-media-'));
+  video = path.join(tmp, 'source.mp4');
+  // 3 s of ffmpeg's test pattern at 320x240 and 10 fps, with a sine tone.
+  execFileSync('ffmpeg', [
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=duration=3:size=320x240:rate=10',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=duration=3',
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-shortest',
+    video,
+  ]);
+});
+
+afterAll(async () => {
+  await stack?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+type Job = Awaited<ReturnType<ConvertdCloudConvert['jobs']['wait']>>;
+
+/** Creates the job, uploads `uploads` (task name -> [file, name]) and waits for its end. */
+async function runJob(
+  tasks: Record<string, Record<string, unknown>>,
+  uploads: Record<string, [file: string, name: string]> = {},
+): Promise<Job> {
+  const job = await cc.jobs.create({ tasks } as never);
+  for (const [name, [file, filename]] of Object.entries(uploads)) {
+    const task = job.tasks.find((t) => t.name === name)!;
+    await cc.tasks.upload(task, fs.createReadStream(file), filename);
+  }
+
+  return cc.jobs.wait(job.id);
+}
+
+/** Every exported file of the job, downloaded, in order. */
+async function exported(job: Job): Promise<{ file: string; filename: string }[]> {
+  expect(job.status).toBe('finished');
+  const files = [];
+  for (const entry of cc.jobs.getExportUrls(job)) {
+    const res = await fetch(entry.url!);
+    expect(res.status).toBe(200);
+    const file = path.join(tmp, `${job.id}-${files.length}${path.extname(entry.filename)}`);
+    fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+    files.push({ file, filename: entry.filename });
+  }
+
+  return files;
+}
+
+function task(job: Job, name: string) {
+  return job.tasks.find((t) => t.name === name)!;
+}
+
+interface Probed {
+  format: { format_name: string; duration: string };
+  streams: { codec_type: string; codec_name: string; width?: number; height?: number }[];
+}
+
+function probe(file: string): Probed {
+  const json = execFileSync(
+    'ffprobe',
+    [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=format_name,duration:stream=codec_type,codec_name,width,height',
+      '-of',
+      'json',
+      file,
+    ],
+    { encoding: 'utf8' },
+  );
+
+  return JSON.parse(json) as Probed;
+}
+
+describe('media operations through the node SDK', () => {
+  it('converts an MP4 to WebM', async () => {
+    const job = await runJob(
+      {
+        'import-it': { operation: 'import/upload' },
+        'convert-it': { operation: 'convert', input: 'import-it', output_format: 'webm', crf: 35 },
+        'export-it': { operation: 'export/url', input: 'convert-it' },
+      },
+      { 'import-it': [video, 'Ferien 2026.mp4'] },
+    );
+    expect(task(job, 'convert-it')).toMatchObject({ engine: 'ffmpeg', status: 'finished' });
+    expect(task(job, 'convert-it').engine_version).toMatch(/^\d+\.\d+/);
+
+    const [out] = await exported(job);
+    expect(out!.filename).toBe('Ferien 2026.webm');
+    const probed = probe(out!.file);
+    expect(probed.format.format_name).toContain('webm');
+    expect(probed.streams.find((s) => s.codec_type === 'video')).toMatchObject({
+      codec_name: 'vp9',
+      width: 320,
+      height: 240,
+    });
+    expect(probed.streams.find((s) => s.codec_type === 'audio')?.codec_name).toBe('opus');
+    expect(Number(probed.format.duration)).toBeCloseTo(3, 0);
+  });
+
+  it('takes thumbnails of a video', async () => {
+    const job = await runJob(
+      {
+        'import-it': { operation: 'import/upload' },
+        'thumb-it': {
+          operation: 'thumbnail',
+          input: 'import-it',
+          output_format: 'png',
+          width: 160,
+          count: 2,
+        },
+        'export-it': { operation: 'export/url', input: 'thumb-it' },
+      },
+      { 'import-it': [video, 'clip.mp4'] },
+    );
+    expect(task(job, 'thumb-it').engine).toBe('ffmpeg');
+    const files = await exported(job);
+    expect(files.map((f) => f.filename)).toEqual(['clip-1.png', 'clip-2.png']);
+    for (const { file } of files) {
+      expect(await sharp(file).metadata()).toMatchObject({
+        format: 'png',
+        width: 160,
+        height: 120,
+      });
+    }
+  });
+
+  it('reads the metadata of a JPEG', async () => {
+    const job = await runJob(
+      {
+        'import-it': { operation: 'import/upload' },
+        'meta-it': { operation: 'metadata', input: 'import-it' },
+      },
+      { 'import-it': [KATZE, KATZE_NAME] },
+    );
+    const meta = task(job, 'meta-it');
+    expect(meta).toMatchObject({ status: 'finished', engine: 'exiftool' });
+    expect(meta.result?.metadata).toMatchObject({
+      ImageWidth: 320,
+      ImageHeight: 240,
+      FileType: 'JPEG',
+      FileName: KATZE_NAME,
+    });
+    expect(meta.result?.metadata).not.toHaveProperty('Directory');
+    expect(meta.result?.files ?? []).toEqual([]);
+  });
+
+  it('writes metadata into a JPEG and reads it back', async () => {
+    const job = await runJob(
+      {
+        'import-it': { operation: 'import/upload' },
+        'write-it': {
+          operation: 'metadata/write',
+          input: 'import-it',
+          metadata: { Artist: 'Jane Doe', Copyright: 'CC BY 4.0', 'XMP-dc:Title': 'Katze' },
+        },
+        'read-it': { operation: 'metadata', input: 'write-it' },
+        'export-it': { operation: 'export/url', input: 'write-it' },
+      },
+      { 'import-it': [KATZE, KATZE_NAME] },
+    );
+    expect(task(job, 'write-it').engine).toBe('exiftool');
+    expect(task(job, 'read-it').result?.metadata).toMatchObject({
+      Artist: 'Jane Doe',
+      Copyright: 'CC BY 4.0',
+      Title: 'Katze',
+      ImageWidth: 320,
+    });
+
+    const [out] = await exported(job);
+    expect(out!.filename).toBe(KATZE_NAME);
+    const tags = JSON.parse(
+      execFileSync('exiftool', ['-json', '-Artist', out!.file], { encoding: 'utf8' }),
+    ) as { Artist: string }[];
+    expect(tags[0]?.Artist).toBe('Jane Doe');
+    expect(await sharp(out!.file).metadata()).toMatchObject({
+      format: 'jpeg',
+      width: 320,
+      height: 240,
+    });
+  });
+
+  it('runs gm version and returns its output', async () => {
+    const job = await runJob({
+      'run-it': {
+        operation: 'command',
+        engine: 'graphicsmagick',
+        command: 'gm',
+        arguments: 'version',
+        capture_output: true,
+      },
+    });
+    const run = task(job, 'run-it');
+    expect(run).toMatchObject({ status: 'finished', engine: 'graphicsmagick' });
+    expect((run.result as { output?: string } | null)?.output).toMatch(/^GraphicsMagick \d+\.\d+/);
+  });
+
+  it('runs ffmpeg on /input/<task>/<file> and exports what it wrote to /output/', async () => {
+    const job = await runJob(
+      {
+        'import-it': { operation: 'import/upload' },
+        'run-it': {
+          operation: 'command',
+          input: 'import-it',
+          engine: 'ffmpeg',
+          command: 'ffmpeg',
+          arguments: '-i /input/import-it/video.mp4 /output/out.gif',
+        },
+        'export-it': { operation: 'export/url', input: 'run-it' },
+      },
+      { 'import-it': [video, 'video.mp4'] },
+    );
+    expect(task(job, 'run-it').engine).toBe('ffmpeg');
+    const [out] = await exported(job);
+    expect(out!.filename).toBe('out.gif');
+    expect(probe(out!.file).streams[0]).toMatchObject({
+      codec_name: 'gif',
+      width: 320,
+      height: 240,
+    });
+  });
+
+  it('fails a command that names a file outside its directories, naming arguments', async () => {
+    const job = await runJob(
+      {
+        'import-it': { operation: 'import/upload' },
+        'run-it': {
+          operation: 'command',
+          input: 'import-it',
+          engine: 'ffmpeg',
+          command: 'ffmpeg',
+          arguments: '-i /etc/passwd /output/out.mp4',
+        },
+      },
+      { 'import-it': [video, 'video.mp4'] },
+    );
+    expect(job.status).toBe('error');
+    const run = task(job, 'run-it');
+    expect(run).toMatchObject({ status: 'error', code: 'INVALID_DATA' });
+    expect(run.message).toContain('/etc/passwd');
+  });
+});
