@@ -116,7 +116,7 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
       ctx.db,
       taskId,
       task.attempt,
-      { code: error.code, message: error.message },
+      { code: error.code, message: taskMessage(error) },
       ctx.route,
     );
     if (outcome) {
@@ -129,6 +129,18 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
       .rm(workDir, { recursive: true, force: true })
       .catch((err: unknown) => log.warn({ err }, 'work dir not removed'));
   }
+}
+
+/**
+ * A task has a message but no `errors` map: an engine's field errors ("The page range selects no
+ * page.") become the message, so the user learns which option was wrong.
+ */
+function taskMessage(error: AppError): string {
+  const fields = Object.entries(error.errors ?? {});
+  if (fields.length === 0) {
+    return error.message;
+  }
+  return fields.map(([field, messages]) => `${field}: ${messages.join(' ')}`).join(' ');
 }
 
 /** The task's message, plus a warning when it ran on a version the operator deprecated. */

@@ -31,6 +31,8 @@ export interface JobTaskInput {
   payload: Json;
   inputs: string[];
   ignoreError: boolean;
+  /** The input format when it is known at creation (from the input import's file name). */
+  inputFormat: string | null;
 }
 
 export interface JobInput {
@@ -85,7 +87,8 @@ export function parseJob(body: unknown): JobInput {
         add(errors, `${at}.input`, 'A task cannot be its own input.');
       }
     }
-    checkFields(def.operation, def, inputs, at, errors, inferredFormat(inputs, tasksField as Json));
+    const inferred = inferredFormat(inputs, tasksField as Json);
+    checkFields(def.operation, def, inputs, at, errors, inferred);
     const { name: _n, ignore_error: ignore, ...rest } = def;
     tasks.push({
       name,
@@ -93,6 +96,7 @@ export function parseJob(body: unknown): JobInput {
       payload: { ...rest, ...(def.input === undefined ? {} : { input: inputs }) },
       inputs: withAssets(def, inputs, (ref) => names.has(ref) && ref !== name),
       ignoreError: ignore === true || ignore === 'true' || ignore === 1,
+      inputFormat: inferred,
     });
   }
 
@@ -184,6 +188,11 @@ function checkFields(
       }
       if (def.headers !== undefined && !isStringMap(def.headers)) {
         add(errors, key('headers'), 'The headers must be an object of strings.');
+      }
+      break;
+    case 'capture-website':
+      if (typeof def.url === 'string' && def.url !== '' && !isHttpUrl(def.url)) {
+        add(errors, key('url'), 'The url format is invalid.');
       }
       break;
     case 'import/base64':

@@ -44,5 +44,6 @@ export { ImageMagickEngine } from './imagemagick/imagemagick.engine';
 export type { ImageMagickEngineOptions } from './imagemagick/imagemagick.engine';
 export { GraphicsMagickEngine } from './graphicsmagick/graphicsmagick.engine';
 export type { GraphicsMagickEngineOptions } from './graphicsmagick/graphicsmagick.engine';
+export { MarkdownEngine } from './markdown/markdown.engine';
 export { createEngines } from './registry';
 export type { EngineEnvironment } from './registry';

@@ -11,6 +11,7 @@ import { GhostscriptEngine } from './ghostscript/ghostscript.engine';
 import { GraphicsMagickEngine } from './graphicsmagick/graphicsmagick.engine';
 import { ImageMagickEngine } from './imagemagick/imagemagick.engine';
 import { LibreOfficeEngine } from './libreoffice/libreoffice.engine';
+import { MarkdownEngine } from './markdown/markdown.engine';
 import { MupdfEngine } from './mupdf/mupdf.engine';
 import { OcrmypdfEngine } from './ocrmypdf/ocrmypdf.engine';
 import { PdfLibEngine } from './pdflib/pdflib.engine';
@@ -51,5 +52,6 @@ export function createEngines(env: EngineEnvironment): Engine[] {
     new ExifToolEngine(),
     new ImageMagickEngine({ configDir: path.join(env.workDir, 'imagemagick') }),
     new GraphicsMagickEngine(),
+    new MarkdownEngine(),
   ];
 }

@@ -45,7 +45,8 @@ export async function resolveHost(
     const verdict = checkAddress(address);
     if (!verdict.allowed) {
       throw new AppError('URL_NOT_ALLOWED', {
-        message: 'The URL points to an address that is not allowed.',
+        message:
+          'The URL points to a loopback, private or link-local address, which this server does not fetch (its operator can allow them with CONVERTD_ALLOW_PRIVATE_URLS).',
         details: { host: bare, address, reason: verdict.reason },
       });
     }

@@ -34,7 +34,12 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
       deps,
       input.tasks
         .filter((t) => isProcessingOperation(t.operation))
-        .map((t) => ({ at: `tasks.${t.name}`, payload: t.payload, operation: t.operation })),
+        .map((t) => ({
+          at: `tasks.${t.name}`,
+          payload: t.payload,
+          operation: t.operation,
+          inputFormat: t.inputFormat,
+        })),
     );
     if (check.deprecated) {
       // RFC 9745: the engine version some task runs on is deprecated (its message says which).

@@ -3,6 +3,7 @@ import {
   chooseRow,
   engineVersions,
   isDeprecatedVersion,
+  matchingRows,
   versionMatches,
 } from '@convertd/api';
 import { AppError } from '@convertd/errors';
@@ -15,6 +16,8 @@ interface Asked {
   /** Where to report a problem: `engine` for a standalone task, `tasks.<name>.engine` in a job. */
   at: string;
   payload: Record<string, unknown>;
+  /** Known at creation when the input is an import that names its file. */
+  inputFormat?: string | null;
 }
 
 export interface EngineCheck {
@@ -47,18 +50,35 @@ export async function checkEnginesServed(
   const errors: Record<string, string[]> = {};
   const field = (at: string, name: string) => `${at}.${name}`.replace(/^\./, '');
   let deprecated = false;
-  for (const { at, payload, operation } of tasks) {
+  for (const { at, payload, operation, inputFormat } of tasks) {
     const named = isSet(payload.engine) ? String(payload.engine) : null;
+    const query = {
+      operation,
+      inputFormat: isSet(payload.input_format)
+        ? String(payload.input_format).toLowerCase()
+        : (inputFormat ?? null),
+      outputFormat: isSet(payload.output_format)
+        ? String(payload.output_format).toLowerCase()
+        : null,
+    };
+    const pinned = isSet(payload.engine_version) ? String(payload.engine_version) : null;
+    // Format unknown yet (an upload): a version pinned without an engine must fit one of the
+    // engines that could serve the task.
+    const candidates =
+      named || query.inputFormat !== null || pinned === null
+        ? null
+        : matchingRows(query).filter((r) =>
+            (versions.get(r.engine) ?? []).some((v) => versionMatches(v, pinned)),
+          );
     const engine = named
       ? canonicalEngine(named)
-      : (chooseRow(
-          {
-            operation,
-            inputFormat: isSet(payload.input_format) ? String(payload.input_format) : null,
-            outputFormat: isSet(payload.output_format) ? String(payload.output_format) : null,
-          },
-          served,
-        )?.engine ?? null);
+      : (candidates?.[0]?.engine ?? chooseRow(query, served)?.engine ?? null);
+    if (candidates?.length === 0) {
+      errors[field(at, 'engine_version')] = [
+        `No engine that serves this task runs in version ${pinned}; name the engine as well.`,
+      ];
+      continue;
+    }
     if (engine === null) {
       continue;
     }
@@ -72,7 +92,6 @@ export async function checkEnginesServed(
       continue;
     }
 
-    const pinned = isSet(payload.engine_version) ? String(payload.engine_version) : null;
     const runs = pinned
       ? available.find((v) => versionMatches(v, pinned))
       : engineVersions(engine, {

@@ -9,6 +9,7 @@ import { GHOSTSCRIPT } from './ghostscript';
 import { GRAPHICSMAGICK } from './graphicsmagick';
 import { IMAGEMAGICK } from './imagemagick';
 import { LIBREOFFICE } from './libreoffice';
+import { MARKDOWN } from './markdown';
 import { MUPDF } from './mupdf';
 import { OCRMYPDF } from './ocrmypdf';
 import { PDFLIB } from './pdflib';
@@ -52,6 +53,7 @@ export {
   MAGICK_SHARED_OUTPUTS,
 } from './imagemagick';
 export { LIBREOFFICE, OFFICE_FAMILIES } from './libreoffice';
+export { MARKDOWN } from './markdown';
 export { MUPDF } from './mupdf';
 export { OCR_LANGUAGES, OCRMYPDF } from './ocrmypdf';
 export { PAGE_RENDER_LIMITS } from './paged';
@@ -88,6 +90,7 @@ const specs: EngineSpec[] = [
   CALIBRE,
   PDFLIB,
   VIPS,
+  MARKDOWN,
 ];
 export const ENGINE_SPECS: readonly EngineSpec[] = specs;
 

@@ -1,5 +1,6 @@
 // LibreOffice: office documents, spreadsheets, presentations and drawings.
 import { THUMBNAIL_OPTIONS } from './mupdf';
+import { RASTER_OPTIONS } from './paged';
 import type { CatalogueEntry, EngineSpec, OptionSpec } from './types';
 
 /** LibreOffice modules; a document opens in one of them and exports only to its formats. */
@@ -68,6 +69,15 @@ export const LIBREOFFICE: EngineSpec = {
       outputs: family.outputs.filter((o) => o !== 'pdf'),
       options: [],
       group: family.group,
+    },
+    {
+      // Each page as an image: the PDF drawn by the worker's PDF renderer.
+      operation: 'convert',
+      inputs: family.inputs.filter((i) => i !== 'txt' && i !== 'html' && i !== 'htm'),
+      outputs: ['png', 'jpg'],
+      options: RASTER_OPTIONS,
+      group: family.group,
+      priority: 150,
     },
     {
       // The first pages as PDF, drawn by the worker's PDF renderer (mupdf).

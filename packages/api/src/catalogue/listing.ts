@@ -1,6 +1,6 @@
 // `GET /v2/operations` and `GET /v2/convert/formats`: the catalogue rows of the engines that live
 // workers advertise, in the shape the Java SDK's OperationResponse reads (API.md §2.6).
-import { canonicalEngine, catalogueRows } from './index';
+import { canonicalEngine, catalogueRows, chooseRow } from './index';
 import type { CatalogueRow, OptionSpec } from './types';
 
 export interface ServedVersions {
@@ -101,19 +101,21 @@ export function listOperations(
 ): Record<string, unknown>[] {
   const engine = query.engine ? canonicalEngine(query.engine) : undefined;
   const live = rows.filter((r) => (served.versions.get(r.engine)?.length ?? 0) > 0);
-  // The default engine of each pair among the engines that are served.
-  const best = new Map<string, CatalogueRow>();
-  for (const row of [...live].sort((a, b) => a.priority - b.priority)) {
-    const key = `${row.operation}\u0000${row.input_format}\u0000${row.output_format}`;
-    if (!best.has(key)) {
-      best.set(key, row);
-    }
-  }
-
+  const servedNames = new Set(live.map((r) => r.engine));
   const out: Record<string, unknown>[] = [];
   for (const row of live) {
-    const key = `${row.operation}\u0000${row.input_format}\u0000${row.output_format}`;
-    const isDefault = best.get(key) === row;
+    // The default is what the router would pick for this pair, wildcard rows (any input)
+    // included: exiftool's metadata of any file beats poppler's of PDFs, say.
+    const chosen = chooseRow(
+      {
+        operation: row.operation,
+        inputFormat: row.input_format ?? query.inputFormat ?? null,
+        outputFormat: row.output_format ?? query.outputFormat ?? null,
+      },
+      servedNames,
+      live,
+    );
+    const isDefault = chosen?.engine === row.engine;
     if (!isDefault && !query.alternatives && engine === undefined) {
       continue;
     }

@@ -1,8 +1,18 @@
 // LibreOffice adapter: one cold `soffice --convert-to` process per conversion, on a leased profile.
-import { copyFile, link, mkdir, mkdtemp, readdir, rename, rm, unlink } from 'node:fs/promises';
+import {
+  copyFile,
+  link,
+  mkdir,
+  mkdtemp,
+  readdir,
+  rename,
+  rm,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 
 import { AppError } from '@convertd/errors';
 
@@ -28,14 +38,17 @@ import {
   type Family,
 } from './formats';
 import { pageRangeField, pdfSettings, readPageRange } from './options';
+import { UNO_CONVERT_SCRIPT } from './uno-script';
 import { inspectOfficeInput } from './preflight';
 import type { Inspection } from './preflight';
 import { installationUrl, ProfilePool } from './profile-pool';
 
 const DETECT_DEADLINE_MS = 30_000;
+/** Outputs that are the PDF drawn by another engine, one image per page. */
+const RENDERED = new Set(['png', 'jpg']);
 /** LibreOffice's own Python has `uno`; the python3 first on PATH may not (TOOLCHAIN.md). */
 const UNO_PYTHON = '/usr/bin/python3';
-const UNO_SCRIPT = fileURLToPath(new URL('./uno-convert.py', import.meta.url));
+
 /** Longest file name most file systems take, in bytes. */
 const MAX_NAME_BYTES = 255;
 /** Stems handed to soffice as they are; anything else is staged as `input`. */
@@ -99,7 +112,10 @@ export class LibreOfficeEngine implements Engine {
       throw new AppError('NO_INPUT_FILES');
     }
     if (job.operation === 'thumbnail') {
-      return this.thumbnail(job, input);
+      return this.viaPdf(job, input, 'thumbnail', { count: job.options.count ?? 1 });
+    }
+    if (job.operation === 'convert' && RENDERED.has(job.outputFormat)) {
+      return this.viaPdf(job, input, 'convert', {});
     }
     if (job.operation !== 'convert') {
       throw new AppError('INVALID_CONVERSION_TYPE', {
@@ -119,12 +135,19 @@ export class LibreOfficeEngine implements Engine {
     });
   }
 
-  /** The document's first pages as PDF, then thumbnails of those drawn by another engine. */
-  private async thumbnail(job: EngineJob, input: EngineJob['inputs'][number]) {
-    if (!job.delegate) {
-      throw new AppError('ENGINE_UNAVAILABLE', { message: 'No PDF renderer for thumbnails.' });
+  /**
+   * The document as PDF, then drawn by the worker's PDF renderer: thumbnails, and pages as
+   * images. The options other than the password are the renderer's.
+   */
+  private async viaPdf(
+    job: EngineJob,
+    input: EngineJob['inputs'][number],
+    operation: string,
+    extra: Record<string, unknown>,
+  ): Promise<EngineResult> {
+    if (!job.delegate || !job.outputFormat) {
+      throw new AppError('ENGINE_UNAVAILABLE', { message: 'This worker has no PDF renderer.' });
     }
-    const count = typeof job.options.count === 'number' ? job.options.count : 1;
     const pdfDir = join(job.workDir, 'pdf');
     await mkdir(pdfDir, { recursive: true });
     const started = Date.now();
@@ -140,15 +163,15 @@ export class LibreOfficeEngine implements Engine {
     });
     const pdf = files[0]!;
     const { password: _p, ...options } = job.options;
-    const thumbs = await job.delegate(
-      'thumbnail',
+    const drawn = await job.delegate(
+      operation,
       [{ ...input, path: pdf, format: 'pdf' }],
       job.outputFormat,
-      { ...options, count },
+      { ...options, ...extra },
     );
-    job.logger?.debug({ engine: this.name, ms: Date.now() - started }, 'thumbnail drawn');
+    job.logger?.debug({ engine: this.name, ms: Date.now() - started }, 'pages drawn');
 
-    return { files: thumbs };
+    return { files: drawn };
   }
 
   conversions(): ReadonlyArray<ConversionPair> {
@@ -276,7 +299,9 @@ export class LibreOfficeEngine implements Engine {
         filterData: Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, v.value])),
         importFilter: importFilterFor(req.inputFormat),
       };
-      const run = await runProcess(UNO_PYTHON, [UNO_SCRIPT], {
+      const script = join(work, 'uno-convert.py');
+      await writeFile(script, UNO_CONVERT_SCRIPT);
+      const run = await runProcess(UNO_PYTHON, [script], {
         cwd: work,
         env: sofficeEnv(work),
         inheritEnv: false,

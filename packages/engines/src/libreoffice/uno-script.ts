@@ -1,5 +1,7 @@
-# One conversion over UNO, for what soffice's command line cannot do: opening a document with a
-# password. Run with LibreOffice's own Python (/usr/bin/python3 on Debian, which has `uno`).
+// The UNO script run by LibreOffice's Python when a document needs its password; kept as a
+// string so that it travels with the code wherever it is bundled, and written into the work dir.
+export const UNO_CONVERT_SCRIPT = String.raw`# One conversion over UNO, for what soffice's command line cannot do: opening a document with a
+# password. Run with LibreOffice's own Python (/usr/bin/python3 on Debian, which has the uno module).
 # The job arrives as JSON on stdin so that the password never shows in a process list.
 # Exit codes: 0 done, 3 wrong password, 4 load failed, 5 store failed, 10 soffice did not start.
 import json
@@ -94,3 +96,4 @@ def main():
 
 
 sys.exit(main())
+`;
