@@ -4,13 +4,12 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
-import { ConvertdCloudConvert } from '@convertd/cloudconvert-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { CORPUS, startStack, type Stack } from '../../../test/harness';
+import { CORPUS } from '../../../test/harness';
+import { sdkStack } from './support';
 
 const KIDS = "kids' stories & tales [v2] 100%.pdf";
 const GERMAN_XLSX = 'Städte & Bevölkerung – Übersicht #3.xlsx';
@@ -20,42 +19,14 @@ const NOTES = path.join(CORPUS, 'office/notes.docx');
 /** The system tools read names in the locale's charset. */
 const UTF8 = { ...process.env, LC_ALL: 'C.UTF-8' };
 
-let stack: Stack;
-let cc: ConvertdCloudConvert;
-let tmp: string;
+const sdk = sdkStack('archive');
+const { runJob } = sdk;
 
-beforeAll(async () => {
-  stack = await startStack();
-  const user = await stack.createUser();
-  cc = new ConvertdCloudConvert(user.key, { url: stack.url, syncUrl: stack.syncUrl });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'convertd-archive-'));
-});
-
-afterAll(async () => {
-  await stack?.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-type Job = Awaited<ReturnType<ConvertdCloudConvert['jobs']['wait']>>;
-
-/** Creates the job, uploads `uploads` (task name -> [file, name]) and waits for its end. */
-async function runJob(
-  tasks: Record<string, Record<string, unknown>>,
-  uploads: Record<string, [file: string, name: string]>,
-): Promise<Job> {
-  const job = await cc.jobs.create({ tasks } as never);
-  for (const [name, [file, filename]] of Object.entries(uploads)) {
-    const task = job.tasks.find((t) => t.name === name)!;
-    await cc.tasks.upload(task, fs.createReadStream(file), filename);
-  }
-
-  return cc.jobs.wait(job.id);
-}
-
+/** Downloads `url` to `name` in the scratch dir; the response is kept for its headers. */
 async function download(url: string, name: string): Promise<{ file: string; res: Response }> {
   const res = await fetch(url);
   expect(res.status).toBe(200);
-  const file = path.join(tmp, name);
+  const file = path.join(sdk.tmp, name);
   fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
 
   return { file, res };
@@ -75,7 +46,7 @@ function sha256(data: Buffer | string): string {
 
 /** Extracts `archive` with `extract(dir)` and maps each extracted name to its bytes' sha256. */
 function extracted(extract: (dir: string) => void): Record<string, string> {
-  const dir = fs.mkdtempSync(path.join(tmp, 'x-'));
+  const dir = fs.mkdtempSync(path.join(sdk.tmp, 'x-'));
   extract(dir);
   const entries = fs.readdirSync(dir, { withFileTypes: true });
   expect(entries.every((e) => e.isFile())).toBe(true);
@@ -105,7 +76,7 @@ describe('archive through the official node SDK', () => {
     expect(archive.engine_version).toMatch(/^\d+\.\d+/);
     expect(archive.result?.files?.map((f) => f.filename)).toEqual(['archive.zip']);
 
-    const [exported] = cc.jobs.getExportUrls(job);
+    const [exported] = sdk.cc.jobs.getExportUrls(job);
     expect(exported!.filename).toBe('archive.zip');
     const { file, res } = await download(exported!.url!, 'three.zip');
     expect(res.headers.get('content-type')).toBe('application/zip');
@@ -132,7 +103,7 @@ describe('archive through the official node SDK', () => {
       );
 
       expect(job.status).toBe('finished');
-      const [exported] = cc.jobs.getExportUrls(job);
+      const [exported] = sdk.cc.jobs.getExportUrls(job);
       expect(exported!.filename).toBe(filename);
       const { file, res } = await download(exported!.url!, `pack.${format}`);
       expect(res.headers.get('content-type')).toBe(
@@ -173,7 +144,7 @@ describe('export/url with archive_multiple_files', () => {
     );
 
     expect(job.status).toBe('finished');
-    const urls = cc.jobs.getExportUrls(job);
+    const urls = sdk.cc.jobs.getExportUrls(job);
     expect(urls.map((u) => u.filename)).toEqual(['archive.zip']);
     const out = job.tasks.find((t) => t.name === 'out')!;
     expect(out.result?.files).toHaveLength(1);
@@ -203,7 +174,7 @@ describe('export/url with archive_multiple_files', () => {
     );
 
     expect(job.status).toBe('finished');
-    const [exported] = cc.jobs.getExportUrls(job);
+    const [exported] = sdk.cc.jobs.getExportUrls(job);
     expect(exported!.filename).toBe('Beide Dateien.zip');
     const { file, res } = await download(exported!.url!, 'inline.zip');
     expect(res.headers.get('content-disposition')).toMatch(/^inline;/);
@@ -223,17 +194,17 @@ describe('export/url with archive_multiple_files', () => {
     );
 
     expect(job.status).toBe('finished');
-    const [exported] = cc.jobs.getExportUrls(job);
+    const [exported] = sdk.cc.jobs.getExportUrls(job);
     expect(exported!.filename).toBe(KIDS);
     const { file } = await download(exported!.url!, 'single.pdf');
     expect(sha256(fs.readFileSync(file))).toBe(sha256(fs.readFileSync(KIDS_PDF)));
   });
 
   it('refuses archive_multiple_files and inline that are not booleans', async () => {
-    const res = await fetch(`${stack.url}/v2/jobs`, {
+    const res = await fetch(`${sdk.stack.url}/v2/jobs`, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${(await stack.createUser()).key}`,
+        authorization: `Bearer ${(await sdk.stack.createUser()).key}`,
         'content-type': 'application/json',
       },
       body: JSON.stringify({

@@ -1,63 +1,32 @@
 // E-books through calibre with the official node SDK: uploads go in, the downloaded books are
 // opened without calibre (EPUB as ZIP and XML, MOBI records decompressed) and read for the text.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
-import { ConvertdCloudConvert } from '@convertd/cloudconvert-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { mobiText, readEpub } from '../../../packages/engines/test/ebook';
-import { CORPUS, startStack, type Stack } from '../../../test/harness';
+import { CORPUS } from '../../../test/harness';
+import { sdkStack, taskOf, type Exported, type SdkJob } from './support';
 
 const ALICE = path.join(CORPUS, 'ebook/alice.epub');
 const LADY_SUSAN = path.join(CORPUS, 'ebook/testbook.mobi');
 
-let stack: Stack;
-let cc: ConvertdCloudConvert;
-let tmp: string;
-
-beforeAll(async () => {
-  stack = await startStack();
-  const user = await stack.createUser();
-  cc = new ConvertdCloudConvert(user.key, { url: stack.url, syncUrl: stack.syncUrl });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'convertd-ebook-'));
-});
-
-afterAll(async () => {
-  await stack?.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-type Job = Awaited<ReturnType<ConvertdCloudConvert['jobs']['wait']>>;
+const sdk = sdkStack('ebook');
 
 /** Uploads `file` as `name`, converts it with `convert` and exports the result. */
-async function convertBook(file: string, name: string, convert: Record<string, unknown>) {
-  const job = await cc.jobs.create({
-    tasks: {
-      'import-it': { operation: 'import/upload' },
-      'convert-it': { operation: 'convert', input: 'import-it', ...convert },
-      'export-it': { operation: 'export/url', input: 'convert-it' },
-    },
-  } as never);
-  const upload = job.tasks.find((t) => t.name === 'import-it')!;
-  await cc.tasks.upload(upload, fs.createReadStream(file), name);
-
-  return cc.jobs.wait(job.id);
+function convertBook(file: string, name: string, convert: Record<string, unknown>) {
+  return sdk.runFile(file, name, { operation: 'convert', ...convert });
 }
 
-async function exported(job: Job): Promise<{ filename: string; file: string }> {
-  const [result] = cc.jobs.getExportUrls(job);
-  const res = await fetch(result!.url!);
-  expect(res.status).toBe(200);
-  const file = path.join(tmp, `${job.id}${path.extname(result!.filename)}`);
-  fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+async function exported(job: SdkJob): Promise<Exported> {
+  const [result] = await sdk.exports(job);
 
-  return { filename: result!.filename, file };
+  return result!;
 }
 
-function convertTask(job: Job) {
-  return job.tasks.find((t) => t.name === 'convert-it')!;
+function convertTask(job: SdkJob) {
+  return taskOf(job, 'work');
 }
 
 describe('convert with calibre through the official node SDK', () => {
@@ -95,7 +64,7 @@ describe('convert with calibre through the official node SDK', () => {
   });
 
   it('ends a task on a damaged book with INPUT_CORRUPT and a short message', async () => {
-    const fake = path.join(tmp, 'fake.epub');
+    const fake = path.join(sdk.tmp, 'fake.epub');
     fs.writeFileSync(fake, Buffer.alloc(4096, 'no zip here '));
 
     const job = await convertBook(fake, 'fake.epub', { output_format: 'mobi' });
@@ -109,7 +78,7 @@ describe('convert with calibre through the official node SDK', () => {
   });
 
   it('refuses an option that calibre does not have for the pair', async () => {
-    const refused = await cc.jobs
+    const refused = await sdk.cc.jobs
       .create({
         tasks: {
           'import-it': { operation: 'import/upload' },

@@ -2,67 +2,29 @@
 // watermark jobs on corpus images, the results downloaded and read back by content.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
-import { ConvertdCloudConvert } from '@convertd/cloudconvert-node';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { CORPUS, startStack, type Stack } from '../../../test/harness';
+import { CORPUS } from '../../../test/harness';
+import { sdkStack, taskOf as task, type Exported, type SdkJob } from './support';
 
 const KATZE_NAME = 'Katze 猫 progressive (1).jpg';
 const KATZE = path.join(CORPUS, 'image', KATZE_NAME); // 320×240
 const TOUCAN = path.join(CORPUS, 'image/toucan.png'); // 162×150
 const LANDSCAPE = path.join(CORPUS, 'image/Landscape_6.jpg'); // 450×600 stored, EXIF orientation 6
 
-let stack: Stack;
-let cc: ConvertdCloudConvert;
-let tmp: string;
-
-beforeAll(async () => {
-  stack = await startStack();
-  const user = await stack.createUser();
-  cc = new ConvertdCloudConvert(user.key, { url: stack.url, syncUrl: stack.syncUrl });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'convertd-image-'));
-});
-
-afterAll(async () => {
-  await stack?.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-type Job = Awaited<ReturnType<ConvertdCloudConvert['jobs']['wait']>>;
-
-/** Creates the job, uploads `uploads` (task name -> [file, name]) and waits for its end. */
-async function runJob(
-  tasks: Record<string, Record<string, unknown>>,
-  uploads: Record<string, [file: string, name: string]>,
-): Promise<Job> {
-  const job = await cc.jobs.create({ tasks } as never);
-  for (const [name, [file, filename]] of Object.entries(uploads)) {
-    const task = job.tasks.find((t) => t.name === name)!;
-    await cc.tasks.upload(task, fs.createReadStream(file), filename);
-  }
-
-  return cc.jobs.wait(job.id);
-}
+const sdk = sdkStack('image');
+const { runJob } = sdk;
 
 /** The one exported file of the job, downloaded. */
-async function exported(job: Job): Promise<{ file: string; filename: string }> {
+async function exported(job: SdkJob): Promise<Exported> {
   expect(job.status).toBe('finished');
-  const [entry, ...more] = cc.jobs.getExportUrls(job);
+  const [entry, ...more] = await sdk.exports(job);
   expect(more).toEqual([]);
-  const res = await fetch(entry!.url!);
-  expect(res.status).toBe(200);
-  const file = path.join(tmp, `${job.id}-${path.extname(entry!.filename)}`);
-  fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
 
-  return { file, filename: entry!.filename };
-}
-
-function task(job: Job, name: string) {
-  return job.tasks.find((t) => t.name === name)!;
+  return entry!;
 }
 
 /** Largest change of a channel mean inside a region between two images of the same size. */
@@ -162,7 +124,7 @@ describe('image operations through the node SDK', () => {
   });
 
   it('puts a text and another task’s image on a JPEG, in their corners only', async () => {
-    const logo = path.join(tmp, 'logo.png');
+    const logo = path.join(sdk.tmp, 'logo.png');
     await sharp({ create: { width: 30, height: 30, channels: 3, background: '#ff0000' } })
       .png()
       .toFile(logo);

@@ -2,92 +2,31 @@
 // made here, exiftool metadata read and written, and commands of ffmpeg and GraphicsMagick, the
 // results downloaded and read back by content.
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
-import { ConvertdCloudConvert } from '@convertd/cloudconvert-node';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { CORPUS, startStack, type Stack } from '../../../test/harness';
+import { makeVideo } from '../../../packages/engines/test/media';
+import { CORPUS } from '../../../test/harness';
+import { sdkStack, taskOf as task, type Exported, type SdkJob } from './support';
 
 const KATZE_NAME = 'Katze 猫 progressive (1).jpg';
 const KATZE = path.join(CORPUS, 'image', KATZE_NAME); // 320x240
 
-let stack: Stack;
-let cc: ConvertdCloudConvert;
-let tmp: string;
+const sdk = sdkStack('media');
+const { runJob } = sdk;
 let video: string;
 
 beforeAll(async () => {
-  stack = await startStack();
-  const user = await stack.createUser();
-  cc = new ConvertdCloudConvert(user.key, { url: stack.url, syncUrl: stack.syncUrl });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'convertd-media-'));
-  video = path.join(tmp, 'source.mp4');
-  // 3 s of ffmpeg's test pattern at 320x240 and 10 fps, with a sine tone.
-  execFileSync('ffmpeg', [
-    '-nostdin',
-    '-loglevel',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc=duration=3:size=320x240:rate=10',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=duration=3',
-    '-c:v',
-    'libx264',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-shortest',
-    video,
-  ]);
+  video = await makeVideo(sdk.tmp, 'source.mp4');
 });
-
-afterAll(async () => {
-  await stack?.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-type Job = Awaited<ReturnType<ConvertdCloudConvert['jobs']['wait']>>;
-
-/** Creates the job, uploads `uploads` (task name -> [file, name]) and waits for its end. */
-async function runJob(
-  tasks: Record<string, Record<string, unknown>>,
-  uploads: Record<string, [file: string, name: string]> = {},
-): Promise<Job> {
-  const job = await cc.jobs.create({ tasks } as never);
-  for (const [name, [file, filename]] of Object.entries(uploads)) {
-    const task = job.tasks.find((t) => t.name === name)!;
-    await cc.tasks.upload(task, fs.createReadStream(file), filename);
-  }
-
-  return cc.jobs.wait(job.id);
-}
 
 /** Every exported file of the job, downloaded, in order. */
-async function exported(job: Job): Promise<{ file: string; filename: string }[]> {
+async function exported(job: SdkJob): Promise<Exported[]> {
   expect(job.status).toBe('finished');
-  const files = [];
-  for (const entry of cc.jobs.getExportUrls(job)) {
-    const res = await fetch(entry.url!);
-    expect(res.status).toBe(200);
-    const file = path.join(tmp, `${job.id}-${files.length}${path.extname(entry.filename)}`);
-    fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
-    files.push({ file, filename: entry.filename });
-  }
 
-  return files;
-}
-
-function task(job: Job, name: string) {
-  return job.tasks.find((t) => t.name === name)!;
+  return sdk.exports(job);
 }
 
 interface Probed {

@@ -1,14 +1,12 @@
 // merge, watermark, the page tools and metadata/write through the official node SDK, served by
 // the pdf-lib engine: uploads go in, exports come out and are read with poppler.
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
-import { ConvertdCloudConvert } from '@convertd/cloudconvert-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { CORPUS, startStack, type Stack } from '../../../test/harness';
+import { CORPUS } from '../../../test/harness';
+import { expectFinished, sdkStack, taskOf as task, type SdkJob } from './support';
 
 const WORD = path.join(CORPUS, 'pdf/bug2004951.pdf');
 const VICKSBURG = path.join(CORPUS, 'pdf/Seige_of_Vicksburg_Sample_OCR.pdf');
@@ -16,72 +14,20 @@ const KIDS = path.join(CORPUS, "pdf/kids' stories & tales [v2] 100%.pdf");
 const NOTES_DOCX = path.join(CORPUS, 'office/notes.docx');
 const TOUCAN = path.join(CORPUS, 'image/toucan.png');
 
-let stack: Stack;
-let cc: ConvertdCloudConvert;
-let tmp: string;
-
-beforeAll(async () => {
-  stack = await startStack();
-  const user = await stack.createUser();
-  cc = new ConvertdCloudConvert(user.key, { url: stack.url, syncUrl: stack.syncUrl });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'convertd-pdf-pages-'));
-});
-
-afterAll(async () => {
-  await stack?.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-type Job = Awaited<ReturnType<ConvertdCloudConvert['jobs']['wait']>>;
-
-/** Creates the job, uploads `uploads` (task name -> [file, name]) and waits for its end. */
-async function runJob(
-  tasks: Record<string, Record<string, unknown>>,
-  uploads: Record<string, [file: string, name: string]>,
-): Promise<Job> {
-  const job = await cc.jobs.create({ tasks } as never);
-  for (const [name, [file, filename]] of Object.entries(uploads)) {
-    const task = job.tasks.find((t) => t.name === name)!;
-    await cc.tasks.upload(task, fs.createReadStream(file), filename);
-  }
-
-  return cc.jobs.wait(job.id);
-}
-
-/** The job finished; otherwise the failing tasks' codes and messages make the test's message. */
-function expectFinished(job: Job): void {
-  const failed = job.tasks
-    .filter((t) => t.status !== 'finished')
-    .map((t) => `${t.name}: ${t.code ?? ''} ${t.message ?? ''}`);
-  expect(failed).toEqual([]);
-  expect(job.status).toBe('finished');
-}
+const sdk = sdkStack('pdf-pages');
+const { runJob } = sdk;
 
 /** Every exported file of the job, downloaded: name -> local path. */
-async function exported(job: Job): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  const dir = fs.mkdtempSync(path.join(tmp, 'export-'));
-  for (const file of cc.jobs.getExportUrls(job)) {
-    const res = await fetch(file.url!);
-    expect(res.status).toBe(200);
-    const local = path.join(dir, file.filename);
-    fs.writeFileSync(local, Buffer.from(await res.arrayBuffer()));
-    files.set(file.filename, local);
-  }
-
-  return files;
+async function exported(job: SdkJob): Promise<Map<string, string>> {
+  return new Map((await sdk.exports(job)).map((f) => [f.filename, f.file]));
 }
 
 /** The one file of export task `name`, which must be called `filename`, downloaded. */
-async function exportOf(job: Job, name: string, filename: string): Promise<string> {
-  const files = task(job, name).result?.files ?? [];
+async function exportOf(job: SdkJob, name: string, filename: string): Promise<string> {
+  const files = await sdk.exports(job, name);
   expect(files.map((f) => f.filename)).toEqual([filename]);
-  const res = await fetch(files[0]!.url!);
-  expect(res.status).toBe(200);
-  const local = path.join(fs.mkdtempSync(path.join(tmp, 'one-')), filename);
-  fs.writeFileSync(local, Buffer.from(await res.arrayBuffer()));
 
-  return local;
+  return files[0]!.file;
 }
 
 function pages(file: string): number {
@@ -119,10 +65,6 @@ function imagesOf(file: string): { type: string; width: number; height: number; 
       height: Number(cols[4]),
       ppi: Number(cols[12]),
     }));
-}
-
-function task(job: Job, name: string) {
-  return job.tasks.find((t) => t.name === name)!;
 }
 
 describe('PDF operations with the pdf-lib engine', () => {

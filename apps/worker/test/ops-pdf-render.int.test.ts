@@ -3,69 +3,20 @@
 // format and size with sharp, text against pdftotext of the source.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
-import { ConvertdCloudConvert } from '@convertd/cloudconvert-node';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { CORPUS, startStack, type Stack } from '../../../test/harness';
+import { CORPUS } from '../../../test/harness';
+import { sdkStack, taskOf } from './support';
 
 const KIDS = "kids' stories & tales [v2] 100%.pdf";
 const KIDS_PDF = path.join(CORPUS, 'pdf', KIDS);
 const VICKSBURG_PDF = path.join(CORPUS, 'pdf/Seige_of_Vicksburg_Sample_OCR.pdf');
 
-let stack: Stack;
-let cc: ConvertdCloudConvert;
-let tmp: string;
-
-beforeAll(async () => {
-  stack = await startStack();
-  const user = await stack.createUser();
-  cc = new ConvertdCloudConvert(user.key, { url: stack.url, syncUrl: stack.syncUrl });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'convertd-pdf-render-'));
-});
-
-afterAll(async () => {
-  await stack?.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-type Job = Awaited<ReturnType<ConvertdCloudConvert['jobs']['wait']>>;
-
-/** Uploads `file` as `name` into a job of upload -> `task` -> export/url and waits for its end. */
-async function runJob(file: string, name: string, task: Record<string, unknown>): Promise<Job> {
-  const job = await cc.jobs.create({
-    tasks: {
-      'import-it': { operation: 'import/upload' },
-      'work-it': { input: 'import-it', ...task },
-      'export-it': { operation: 'export/url', input: 'work-it' },
-    },
-  } as never);
-  const upload = job.tasks.find((t) => t.name === 'import-it')!;
-  await cc.tasks.upload(upload, fs.createReadStream(file), name);
-
-  return cc.jobs.wait(job.id);
-}
-
-function taskOf(job: Job, name: string) {
-  return job.tasks.find((t) => t.name === name)!;
-}
-
-/** The export's files, downloaded, by their names. */
-async function exported(job: Job): Promise<{ filename: string; file: string }[]> {
-  const files: { filename: string; file: string }[] = [];
-  for (const { filename, url } of cc.jobs.getExportUrls(job)) {
-    const res = await fetch(url!);
-    expect(res.status).toBe(200);
-    const file = path.join(fs.mkdtempSync(path.join(tmp, 'dl-')), filename);
-    fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
-    files.push({ filename, file });
-  }
-
-  return files;
-}
+const sdk = sdkStack('pdf-render');
+const { runFile: runJob } = sdk;
 
 async function imageInfo(file: string) {
   const { format, width, height } = await sharp(file).metadata();
@@ -91,10 +42,10 @@ describe('PDF rendering through the node SDK', () => {
     });
 
     expect(job.status).toBe('finished');
-    const work = taskOf(job, 'work-it');
+    const work = taskOf(job, 'work');
     expect(work.engine).toBe('mupdf');
     expect(work.engine_version).toMatch(/^\d+\.\d+/);
-    const files = await exported(job);
+    const files = await sdk.exports(job);
     const stem = "kids' stories & tales [v2] 100%";
     expect(files.map((f) => f.filename)).toEqual([1, 2, 3].map((n) => `${stem}-${n}.png`));
     for (const { file } of files) {
@@ -113,8 +64,8 @@ describe('PDF rendering through the node SDK', () => {
     });
 
     expect(job.status).toBe('finished');
-    expect(taskOf(job, 'work-it').engine).toBe('poppler');
-    const files = await exported(job);
+    expect(taskOf(job, 'work').engine).toBe('poppler');
+    const files = await sdk.exports(job);
     expect(files.map((f) => f.filename)).toEqual([1, 2, 3, 4, 5, 6].map((n) => `p-0${n}.png`));
     for (const { file } of files) {
       // 432 x 648 pt at 24 dpi.
@@ -130,8 +81,8 @@ describe('PDF rendering through the node SDK', () => {
     });
 
     expect(job.status).toBe('finished');
-    expect(taskOf(job, 'work-it').engine).toBe('poppler');
-    const [txt] = await exported(job);
+    expect(taskOf(job, 'work').engine).toBe('poppler');
+    const [txt] = await sdk.exports(job);
     expect(txt!.filename).toBe("kids' stories & tales [v2] 100%.txt");
     const text = fs.readFileSync(txt!.file, 'utf8').replace(/\s+/g, ' ').trim();
     expect(text).toBe(pdfText(KIDS_PDF, 2, 3));
@@ -147,21 +98,20 @@ describe('PDF rendering through the node SDK', () => {
     });
 
     expect(job.status).toBe('finished');
-    expect(taskOf(job, 'work-it').engine).toBe('mupdf');
-    const files = await exported(job);
+    expect(taskOf(job, 'work').engine).toBe('mupdf');
+    const files = await sdk.exports(job);
     expect(files.map((f) => f.filename)).toEqual(['kids.jpg']);
     expect(await imageInfo(files[0]!.file)).toEqual({ format: 'jpeg', width: 160, height: 90 });
   });
 
   it('reads the metadata of a PDF', async () => {
-    const job = await cc.jobs.create({
-      tasks: {
+    const done = await sdk.runJob(
+      {
         'import-it': { operation: 'import/upload' },
         'meta-it': { operation: 'metadata', input: 'import-it', engine: 'poppler' },
       },
-    } as never);
-    await cc.tasks.upload(taskOf(job, 'import-it'), fs.createReadStream(KIDS_PDF), KIDS);
-    const done = await cc.jobs.wait(job.id);
+      { 'import-it': [KIDS_PDF, KIDS] },
+    );
 
     expect(done.status).toBe('finished');
     const meta = taskOf(done, 'meta-it');
@@ -179,7 +129,7 @@ describe('PDF rendering through the node SDK', () => {
       output_format: 'png',
       pages: '54-60',
     });
-    const work = taskOf(job, 'work-it');
+    const work = taskOf(job, 'work');
 
     expect(job.status).toBe('error');
     expect(work.status).toBe('error');
@@ -188,7 +138,7 @@ describe('PDF rendering through the node SDK', () => {
   });
 
   it('refuses options the engines do not have before running anything', async () => {
-    const err: unknown = await cc.jobs
+    const err: unknown = await sdk.cc.jobs
       .create({
         tasks: {
           'import-it': { operation: 'import/upload' },

@@ -3,102 +3,47 @@
 // and qpdf.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
-import { ConvertdCloudConvert } from '@convertd/cloudconvert-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { api, CORPUS, startStack, type Stack } from '../../../test/harness';
+import { scanWithoutText } from '../../../packages/engines/test/pdf-inspect';
+import { api, CORPUS } from '../../../test/harness';
+import { expectFinished, sdkStack, taskOf as task, type SdkJob } from './support';
 
 const FORM = path.join(CORPUS, 'pdf/libreoffice-form.pdf');
 const VICKSBURG = path.join(CORPUS, 'pdf/Seige_of_Vicksburg_Sample_OCR.pdf');
 const LOCKED = path.join(CORPUS, 'pdf/libreoffice-writer-password.pdf');
 const OWNER_ONLY = path.join(CORPUS, 'pdf/secHandler.pdf');
 
-let stack: Stack;
-let key: string;
-let cc: ConvertdCloudConvert;
-let tmp: string;
+const sdk = sdkStack('pdf-tools');
 /** Page 1 of the Vicksburg scan without its OCR layer. */
 let bareScan: string;
 /** The scan with its objects packed by qpdf: nothing makes it smaller. */
 let packedScan: string;
 
 beforeAll(async () => {
-  stack = await startStack();
-  const user = await stack.createUser();
-  key = user.key;
-  cc = new ConvertdCloudConvert(user.key, { url: stack.url, syncUrl: stack.syncUrl });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'convertd-pdf-tools-'));
-  const stripped = path.join(tmp, 'stripped.pdf');
-  bareScan = path.join(tmp, 'scan.pdf');
-  execFileSync('gs', [
-    '-dSAFER',
-    '-dNOPAUSE',
-    '-dBATCH',
-    '-q',
-    '-sDEVICE=pdfwrite',
-    '-dFILTERTEXT',
-    `-sOutputFile=${stripped}`,
-    VICKSBURG,
-  ]);
-  execFileSync('qpdf', ['--empty', '--pages', stripped, '1', '--', bareScan]);
-  packedScan = path.join(tmp, 'packed.pdf');
+  bareScan = await scanWithoutText(sdk.tmp, path.basename(VICKSBURG));
+  packedScan = path.join(sdk.tmp, 'packed.pdf');
   execFileSync('qpdf', ['--object-streams=generate', VICKSBURG, packedScan]);
 });
 
-afterAll(async () => {
-  await stack?.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-type Job = Awaited<ReturnType<ConvertdCloudConvert['jobs']['wait']>>;
-type Task = Job['tasks'][number];
-
 /** upload -> `operation` (with `options`) -> export/url; waits for the job to end. */
-async function runJob(
+function runJob(
   file: string,
   filename: string,
   operation: string,
   options: Record<string, unknown> = {},
-): Promise<Job> {
-  const job = await cc.jobs.create({
-    tasks: {
-      upload: { operation: 'import/upload' },
-      work: { operation, input: 'upload', ...options },
-      out: { operation: 'export/url', input: 'work' },
-    },
-  } as never);
-  const upload = job.tasks.find((t) => t.name === 'upload')!;
-  await cc.tasks.upload(upload, fs.createReadStream(file), filename);
-
-  return cc.jobs.wait(job.id);
-}
-
-function task(job: Job, name: string): Task {
-  return job.tasks.find((t) => t.name === name)!;
-}
-
-/** The job finished; otherwise the failing tasks' codes and messages make the test's message. */
-function expectFinished(job: Job): void {
-  const failed = job.tasks
-    .filter((t) => t.status !== 'finished')
-    .map((t) => `${t.name}: ${t.code ?? ''} ${t.message ?? ''}`);
-  expect(failed).toEqual([]);
-  expect(job.status).toBe('finished');
+): Promise<SdkJob> {
+  return sdk.runFile(file, filename, { operation, ...options });
 }
 
 /** The one exported file, which must be called `filename`, downloaded. */
-async function exported(job: Job, filename: string): Promise<string> {
-  const files = cc.jobs.getExportUrls(job);
+async function exported(job: SdkJob, filename: string): Promise<string> {
+  const files = await sdk.exports(job);
   expect(files.map((f) => f.filename)).toEqual([filename]);
-  const res = await fetch(files[0]!.url!);
-  expect(res.status).toBe(200);
-  const local = path.join(fs.mkdtempSync(path.join(tmp, 'export-')), filename);
-  fs.writeFileSync(local, Buffer.from(await res.arrayBuffer()));
 
-  return local;
+  return files[0]!.file;
 }
 
 function pdfInfo(file: string, password?: string): string {
@@ -235,7 +180,7 @@ describe('PDF tools through the official node SDK', () => {
     ['optimize', { profile: 'web', quality: 101 }, 'quality'],
     ['pdf/ocr', { language: ['eng', 'klingon'] }, 'language'],
   ])('refuses %s with a bad option at creation, naming it', async (operation, options, field) => {
-    const res = await api(stack, key, 'POST', '/v2/jobs', {
+    const res = await api(sdk.stack, sdk.key, 'POST', '/v2/jobs', {
       tasks: {
         up: { operation: 'import/url', url: 'https://example.com/file.pdf' },
         work: { operation, input: 'up', input_format: 'pdf', ...options },

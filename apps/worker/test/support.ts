@@ -1,11 +1,17 @@
-// Helpers shared by the worker's integration tests: polling the API, downloads, a local HTTP
-// server that records what it receives, and a look at the worker's work dir.
+// Helpers shared by the worker's integration tests: polling the API, downloads, a stack driven
+// through the official node SDK, a local HTTP server that records what it receives, and a look
+// at the worker's work dir.
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 
-import { api, eventually, type Stack } from '../../../test/harness';
+import { ConvertdCloudConvert } from '@convertd/cloudconvert-node';
+import { afterAll, beforeAll, expect } from 'vitest';
+
+import { api, eventually, startStack, type Stack } from '../../../test/harness';
 
 export type Json = Record<string, any>;
 
@@ -106,6 +112,114 @@ export async function exportedFiles(
   return Promise.all(
     files.map(async (f) => ({ filename: f.filename, size: f.size, bytes: await download(f.url) })),
   );
+}
+
+export type SdkJob = Awaited<ReturnType<ConvertdCloudConvert['jobs']['wait']>>;
+export type SdkTask = SdkJob['tasks'][number];
+
+/** One downloaded export: its name in the result, where it was saved and its bytes. */
+export interface Exported {
+  filename: string;
+  file: string;
+  bytes: Buffer;
+}
+
+/** A stack with a user, that user's SDK client and a scratch dir; filled in by `beforeAll`. */
+export interface SdkStack {
+  stack: Stack;
+  key: string;
+  cc: ConvertdCloudConvert;
+  tmp: string;
+  /** Creates the job, uploads `uploads` (task name -> [file, name]) and waits for its end. */
+  runJob: (
+    tasks: Record<string, Record<string, unknown>>,
+    uploads?: Record<string, [file: string, name: string]>,
+  ) => Promise<SdkJob>;
+  /** Uploads `file` as `name` into a job of `upload` -> `work` (`task`) -> `out` (export/url). */
+  runFile: (file: string, name: string, task: Record<string, unknown>) => Promise<SdkJob>;
+  /**
+   * The files of every export task (or of export task `name` only), each downloaded into a
+   * dir of its own under `tmp`, in result order.
+   */
+  exports: (job: SdkJob, name?: string) => Promise<Exported[]>;
+}
+
+/** Starts a stack for this test file (stopped after it) and gives its SDK client and helpers. */
+export function sdkStack(name: string): SdkStack {
+  const sdk: SdkStack = {
+    stack: undefined as never,
+    key: '',
+    cc: undefined as never,
+    tmp: '',
+    runJob: async (tasks, uploads = {}) => {
+      const job = await sdk.cc.jobs.create({ tasks } as never);
+      for (const [task, [file, filename]] of Object.entries(uploads)) {
+        const upload = job.tasks.find((t) => t.name === task)!;
+        await sdk.cc.tasks.upload(upload, fsSync.createReadStream(file), filename);
+      }
+
+      return sdk.cc.jobs.wait(job.id);
+    },
+    runFile: (file, filename, task) =>
+      sdk.runJob(
+        {
+          upload: { operation: 'import/upload' },
+          work: { input: 'upload', ...task },
+          out: { operation: 'export/url', input: 'work' },
+        },
+        { upload: [file, filename] },
+      ),
+    exports: async (job, task) => {
+      const entries =
+        task === undefined
+          ? sdk.cc.jobs.getExportUrls(job)
+          : (job.tasks.find((t) => t.name === task)?.result?.files ?? []);
+      const files: Exported[] = [];
+      for (const { filename, url } of entries) {
+        const res = await fetch(url!);
+        expect(res.status).toBe(200);
+        const bytes = Buffer.from(await res.arrayBuffer());
+        const file = path.join(fsSync.mkdtempSync(path.join(sdk.tmp, 'export-')), filename);
+        fsSync.writeFileSync(file, bytes);
+        files.push({ filename, file, bytes });
+      }
+
+      return files;
+    },
+  };
+
+  beforeAll(async () => {
+    sdk.stack = await startStack();
+    sdk.key = (await sdk.stack.createUser()).key;
+    sdk.cc = new ConvertdCloudConvert(sdk.key, {
+      url: sdk.stack.url,
+      syncUrl: sdk.stack.syncUrl,
+    });
+    sdk.tmp = fsSync.mkdtempSync(path.join(os.tmpdir(), `convertd-${name}-`));
+  });
+
+  afterAll(async () => {
+    await sdk.stack?.close();
+    if (sdk.tmp !== '') {
+      fsSync.rmSync(sdk.tmp, { recursive: true, force: true });
+    }
+  });
+
+  return sdk;
+}
+
+/** The job finished; otherwise the failing tasks' codes and messages make the test's message. */
+export function expectFinished(job: SdkJob): void {
+  const failed = job.tasks
+    .filter((t) => t.status !== 'finished')
+    .map((t) => `${t.name}: ${t.code ?? ''} ${t.message ?? ''}`);
+  expect(failed).toEqual([]);
+  expect(job.status).toBe('finished');
+}
+
+/** The task called `name` of the job. */
+export function taskOf(job: SdkJob, name: string): SdkTask {
+  return job.tasks.find((t) => t.name === name)!;
 }
 
 /** Entries of the worker's WORK_DIR that are task dirs (LibreOffice keeps its `profiles` there). */

@@ -12,7 +12,6 @@ import { EgressProxy } from '../src/chrome/egress-proxy';
 import type { EngineInput, EngineJob } from '../src/engine';
 import {
   imageInfo,
-  makeZip,
   pdfInfo,
   pdfPages,
   pdfPixelsNear,
@@ -20,9 +19,8 @@ import {
   serveSite,
   type Site,
 } from './chrome-support';
-import { eventually, failure, processesMentioning } from './support';
+import { CORPUS, eventually, failure, processesMentioning, storedZip } from './support';
 
-const CORPUS = join(import.meta.dirname, '../../../../shared/corpus');
 const INVOICE = join(CORPUS, 'web/invoice/invoice.html');
 const INVOICE_CSS = join(CORPUS, 'web/invoice/invoice.css');
 /** invoice.css colours the title and the "Thank you" margin box with this green. */
@@ -184,7 +182,7 @@ describe(ChromeEngine.name, () => {
     const zip = join(dir, 'site.zip');
     await writeFile(
       zip,
-      makeZip([
+      storedZip([
         { name: 'site/about.html', data: '<p>About page</p>' },
         {
           name: 'site/css/style.css',
@@ -210,7 +208,7 @@ describe(ChromeEngine.name, () => {
     const zip = join(root, 'zips', 'slip.zip');
     await writeFile(
       zip,
-      makeZip([
+      storedZip([
         { name: 'index.html', data: '<p>hi</p>' },
         { name: '../../escaped.html', data: '<p>out</p>' },
       ]),

@@ -1,12 +1,11 @@
 // Helpers of the calibre tests: engine jobs, and looks into the books calibre writes that do not
 // go through calibre: EPUB read as the ZIP and XML it is, MOBI text decompressed from its records.
-import { mkdir, mkdtemp, open, readFile, stat } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { open, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 
 import type { EngineJob } from '../src/index';
 import { ZipIndex } from '../src/sniff/zip';
-
-export const CORPUS = resolve(import.meta.dirname, '../../../../shared/corpus');
+import { CORPUS, engineJob, inputOf, type JobSpec } from './support';
 export const ALICE = join(CORPUS, 'ebook/alice.epub');
 export const EPUB2 = join(CORPUS, 'ebook/epub2_picture.epub');
 export const LADY_SUSAN = join(CORPUS, 'ebook/testbook.mobi');
@@ -18,30 +17,16 @@ export async function convertJob(
   input: string,
   outputFormat: string,
   options: Record<string, unknown> = {},
-  extra: Partial<EngineJob> = {},
+  extra: Partial<JobSpec> = {},
 ): Promise<EngineJob> {
-  const workDir = await mkdtemp(join(root, 'run-'));
-  const outputDir = join(workDir, 'out');
-  await mkdir(outputDir);
-  const file = {
-    path: input,
-    format: extname(input).slice(1).toLowerCase(),
-    filename: basename(input),
-    source: 'import-it',
-  };
-
-  return {
+  return engineJob(root, {
     operation: 'convert',
-    inputs: [file],
-    siblings: [file],
-    assets: [],
+    inputs: [inputOf(input)],
     outputFormat,
     options,
-    workDir,
-    outputDir,
     deadlineMs: 120_000,
     ...extra,
-  };
+  });
 }
 
 export interface Epub {

@@ -1,15 +1,17 @@
 // Helpers of the media engine tests: a generated test video, one run of an engine in fresh
 // directories, and reading outputs back with ffprobe and exiftool.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import type { Engine, EngineInput, EngineResult } from '../src/engine';
+import { CORPUS, engineJob } from './support';
+
+export { inputOf } from './support';
 
 const exec = promisify(execFile);
 
-export const IMAGES = resolve(import.meta.dirname, '../../../../shared/corpus/image');
+export const IMAGES = join(CORPUS, 'image');
 
 /** A 3 s, 320x240, 10 fps H.264 + AAC video of ffmpeg's test pattern and a sine tone. */
 export async function makeVideo(dir: string, name = 'video.mp4'): Promise<string> {
@@ -40,14 +42,6 @@ export async function makeVideo(dir: string, name = 'video.mp4'): Promise<string
   return path;
 }
 
-export function inputOf(
-  path: string,
-  filename = basename(path),
-  source = 'import-it',
-): EngineInput {
-  return { path, format: extname(path).slice(1).toLowerCase(), filename, source };
-}
-
 export interface RunOptions {
   operation: string;
   inputs: EngineInput[];
@@ -62,20 +56,15 @@ export async function runEngine(
   root: string,
   run: RunOptions,
 ): Promise<EngineResult & { workDir: string; outputDir: string }> {
-  const workDir = await mkdtemp(join(root, 'run-'));
-  const outputDir = join(workDir, 'out');
-  await mkdir(outputDir);
-  const result = await engine.run({
+  const job = await engineJob(root, {
     operation: run.operation,
     inputs: run.inputs,
-    siblings: run.inputs,
-    assets: [],
     outputFormat: run.outputFormat ?? null,
     options: run.options ?? {},
-    workDir,
-    outputDir,
     deadlineMs: run.deadlineMs ?? 60_000,
   });
+  const result = await engine.run(job);
+  const { workDir, outputDir } = job;
 
   return { ...result, workDir, outputDir };
 }

@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { MupdfEngine } from '../src/mupdf/mupdf.engine';
 import {
@@ -25,44 +24,31 @@ import {
   pdfText,
   readText,
   recordingLogger,
+  runOn,
   TINY_PAGE,
   USER_PASSWORD,
   VICKSBURG,
   withPageBoxes,
   xpsDocument,
 } from './paged';
-import { failure } from './support';
+import { failure, scratchDir } from './support';
 
 const run = promisify(execFile);
 
-let root: string;
+const scratch = scratchDir('engines-mupdf-');
 const sut = new MupdfEngine();
 
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'engines-mupdf-'));
-});
-
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-async function convert(input: string, format: string, options: Record<string, unknown> = {}) {
-  const job = await jobFor(root, input, 'convert', format, options);
-  const result = await sut.run(job);
-
-  return { ...result, job };
+function convert(input: string, format: string, options: Record<string, unknown> = {}) {
+  return runOn(sut, scratch.path, input, 'convert', format, options);
 }
 
-async function thumbnail(input: string, format: string, options: Record<string, unknown> = {}) {
-  const job = await jobFor(root, input, 'thumbnail', format, { fit: 'max', count: 1, ...options });
-  const result = await sut.run(job);
-
-  return { ...result, job };
+function thumbnail(input: string, format: string, options: Record<string, unknown> = {}) {
+  return runOn(sut, scratch.path, input, 'thumbnail', format, { fit: 'max', count: 1, ...options });
 }
 
 /** Pages of a book laid out on 450 x 600 pt pages at 12 pt, as the engine lays e-books out. */
 async function mutoolPages(file: string): Promise<number> {
-  const script = join(root, 'count.js');
+  const script = join(scratch.path, 'count.js');
   await writeFile(
     script,
     'var doc = new Document(scriptArgs[0]);\ndoc.layout(450, 600, 12);\nprint(doc.countPages());\n',
@@ -103,7 +89,7 @@ describe(MupdfEngine.name, () => {
       'page-12.png',
     ]);
     for (const [i, page] of [2, 9, 10, 12].entries()) {
-      const single = join(root, `single-${page}.png`);
+      const single = join(scratch.path, `single-${page}.png`);
       await run('mutool', ['draw', '-q', '-r', '20', '-o', single, KIDS, String(page)]);
       expect(await meanColour(files[i]!)).toEqual(await meanColour(single));
     }
@@ -118,7 +104,7 @@ describe(MupdfEngine.name, () => {
   });
 
   it('draws pages as shown: crop box, /Rotate and /UserUnit applied', async () => {
-    const turned = await withPageBoxes(VICKSBURG, join(root, 'turned.pdf'), {
+    const turned = await withPageBoxes(VICKSBURG, join(scratch.path, 'turned.pdf'), {
       cropBox: [0, 0, 300, 400],
       rotate: 90,
     });
@@ -142,7 +128,10 @@ describe(MupdfEngine.name, () => {
     const epub = await convert(ALICE, 'txt', { pages: '1-3' });
     const mobi = await convert(MOBI, 'txt', { pages: '1' });
     const fb2 = await convert(
-      await fictionBook(join(root, 'fox.fb2'), 'The quick brown fox jumps over the lazy dog.'),
+      await fictionBook(
+        join(scratch.path, 'fox.fb2'),
+        'The quick brown fox jumps over the lazy dog.',
+      ),
       'txt',
     );
 
@@ -179,9 +168,9 @@ describe(MupdfEngine.name, () => {
   });
 
   it('renders XPS and CBZ documents page by page', async () => {
-    const xps = await convert(await xpsDocument(join(root, 'boxes.xps'), 2), 'png');
+    const xps = await convert(await xpsDocument(join(scratch.path, 'boxes.xps'), 2), 'png');
     const cbz = await convert(
-      await comicBook(join(root, 'strip.cbz'), [
+      await comicBook(join(scratch.path, 'strip.cbz'), [
         { width: 300, height: 400, colour: '#ff0000' },
         { width: 300, height: 400, colour: '#0000ff' },
         { width: 400, height: 300, colour: '#00ff00' },
@@ -244,7 +233,7 @@ describe(MupdfEngine.name, () => {
         ])
         .png()
         .toBuffer();
-      const book = await comicBookOf(join(root, 'flag.cbz'), [page]);
+      const book = await comicBookOf(join(scratch.path, 'flag.cbz'), [page]);
       const { files } = await thumbnail(book, 'png', { width: 100, height: 100, fit: 'crop' });
       const [red = 0, green = 255, blue = 255] = await meanColour(files[0]!);
 
@@ -271,11 +260,13 @@ describe(MupdfEngine.name, () => {
 
     it('thumbnails EPUB, XPS and CBZ documents', async () => {
       const epub = await thumbnail(ALICE, 'webp', { width: 90, height: 120, fit: 'crop' });
-      const xps = await thumbnail(await xpsDocument(join(root, 'thumb.xps'), 1), 'jpg', {
+      const xps = await thumbnail(await xpsDocument(join(scratch.path, 'thumb.xps'), 1), 'jpg', {
         width: 102,
       });
       const cbz = await thumbnail(
-        await comicBook(join(root, 'thumb.cbz'), [{ width: 300, height: 300, colour: '#00ff00' }]),
+        await comicBook(join(scratch.path, 'thumb.cbz'), [
+          { width: 300, height: 300, colour: '#00ff00' },
+        ]),
         'png',
         { width: 50, height: 50 },
       );
@@ -298,7 +289,7 @@ describe(MupdfEngine.name, () => {
   it('opens a PDF with its password, and tells a missing and a wrong one apart', async () => {
     const logger = recordingLogger();
     const job = await jobFor(
-      root,
+      scratch.path,
       USER_PASSWORD,
       'convert',
       'png',
@@ -326,7 +317,7 @@ describe(MupdfEngine.name, () => {
   });
 
   it('renders at most 500 pages per task, and any number to text', async () => {
-    const big = await concatenated(KIDS, 10, join(root, 'big.pdf'));
+    const big = await concatenated(KIDS, 10, join(scratch.path, 'big.pdf'));
     const { err } = await failure(convert(big, 'svg'));
 
     expect(err.code).toBe('INVALID_DATA');
@@ -347,11 +338,11 @@ describe(MupdfEngine.name, () => {
   });
 
   it('reports files that are not documents, are cut short or have no pages as corrupt', async () => {
-    const garbage = join(root, 'garbage.pdf');
+    const garbage = join(scratch.path, 'garbage.pdf');
     await writeFile(garbage, 'this is not a PDF at all\n'.repeat(50));
-    const truncated = join(root, 'truncated.pdf');
+    const truncated = join(scratch.path, 'truncated.pdf');
     await writeFile(truncated, (await readFile(KIDS)).subarray(0, 20_000));
-    const notEpub = join(root, 'not.epub');
+    const notEpub = join(scratch.path, 'not.epub');
     await writeFile(notEpub, 'plain text, not a zip');
 
     expect((await failure(convert(garbage, 'png'))).err.code).toBe('INPUT_CORRUPT');
@@ -363,7 +354,7 @@ describe(MupdfEngine.name, () => {
     const controller = new AbortController();
     controller.abort();
     const job = await jobFor(
-      root,
+      scratch.path,
       KIDS,
       'thumbnail',
       'png',

@@ -3,21 +3,14 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 
+import { CORPUS } from './support';
+
+export { CORPUS, pdfPages } from './support';
+
 const run = promisify(execFile);
 
-export const CORPUS = path('../../../../shared/corpus');
 export const OFFICE = resolve(CORPUS, 'office');
-export const FIXTURES = path('fixtures/office');
-
-function path(relative: string): string {
-  return resolve(import.meta.dirname, relative);
-}
-
-export async function pdfPages(file: string): Promise<number> {
-  const { stdout } = await run('pdfinfo', [file]);
-
-  return Number(/^Pages:\s+(\d+)/m.exec(stdout)?.[1]);
-}
+export const FIXTURES = resolve(import.meta.dirname, 'fixtures/office');
 
 /** The text of the first `pages` pages, whitespace collapsed. */
 export async function pdfText(file: string, pages = 1): Promise<string> {

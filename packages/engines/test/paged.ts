@@ -2,18 +2,19 @@
 // (pdfinfo, pdftotext) and images (sharp), and documents built for a case (CBZ, XPS, FB2, PDFs
 // with odd page boxes).
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { crc32 } from 'node:zlib';
 
 import sharp from 'sharp';
 
-import type { EngineJob, EngineLogger } from '../src/index';
+import type { Engine, EngineJob, EngineLogger } from '../src/index';
+import { CORPUS, engineJob, inputOf, storedZip, type JobSpec } from './support';
+
+export { pdfPages } from './support';
 
 const run = promisify(execFile);
 
-export const CORPUS = resolve(import.meta.dirname, '../../../../shared/corpus');
 export const PDF = join(CORPUS, 'pdf');
 export const EBOOK = join(CORPUS, 'ebook');
 export const KIDS = join(PDF, "kids' stories & tales [v2] 100%.pdf");
@@ -32,36 +33,24 @@ export async function jobFor(
   operation: string,
   outputFormat: string | null,
   options: Record<string, unknown> = {},
-  extra: Partial<EngineJob> = {},
+  extra: Partial<JobSpec> = {},
 ): Promise<EngineJob> {
-  const workDir = await mkdtemp(join(root, 'run-'));
-  const outputDir = join(workDir, 'out');
-  await mkdir(outputDir);
-  const file = {
-    path: input,
-    format: extname(input).slice(1).toLowerCase(),
-    filename: basename(input),
-    source: 'import-it',
-  };
-
-  return {
-    operation,
-    inputs: [file],
-    siblings: [file],
-    assets: [],
-    outputFormat,
-    options,
-    workDir,
-    outputDir,
-    deadlineMs: 60_000,
-    ...extra,
-  };
+  return engineJob(root, { operation, inputs: [inputOf(input)], outputFormat, options, ...extra });
 }
 
-export async function pdfPages(file: string): Promise<number> {
-  const { stdout } = await run('pdfinfo', [file]);
+/** Runs `engine` on a job made by `jobFor`; the result comes with its job. */
+export async function runOn(
+  engine: Engine,
+  root: string,
+  input: string,
+  operation: string,
+  outputFormat: string | null,
+  options: Record<string, unknown> = {},
+) {
+  const job = await jobFor(root, input, operation, outputFormat, options);
+  const result = await engine.run(job);
 
-  return Number(/^Pages:\s+(\d+)/m.exec(stdout)?.[1]);
+  return { ...result, job };
 }
 
 /** pdftotext of the source, whitespace collapsed: what a text output must contain. */
@@ -147,47 +136,6 @@ export async function concatenated(
   await run('pdfunite', [...Array<string>(copies).fill(source), target]);
 
   return target;
-}
-
-/** A ZIP without compression, enough for CBZ and XPS packages. */
-export function storedZip(entries: { name: string; data: Buffer | string }[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const entry of entries) {
-    const name = Buffer.from(entry.name);
-    const data = Buffer.isBuffer(entry.data) ? entry.data : Buffer.from(entry.data);
-    const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, data);
-    centrals.push(central, name);
-    offset += local.length + name.length + data.length;
-  }
-
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-
-  return Buffer.concat([...locals, directory, end]);
 }
 
 /** A comic book of solid-colour pages of the given sizes. */

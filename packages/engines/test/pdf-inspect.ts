@@ -1,25 +1,24 @@
 // Helpers of the PDF engine tests: corpus files, engine jobs in fresh dirs, and PDF inspection
 // with poppler and qpdf (programs other than the engine under test where possible).
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { mkdtemp } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 
 import type { EngineInput, EngineJob } from '../src/engine';
+import { CORPUS, engineJob, inputOf as sharedInputOf } from './support';
 
 const run = promisify(execFile);
 
-export const PDF_CORPUS = resolve(import.meta.dirname, '../../../../shared/corpus/pdf');
-export const IMAGE_CORPUS = resolve(import.meta.dirname, '../../../../shared/corpus/image');
+export const PDF_CORPUS = join(CORPUS, 'pdf');
+export const IMAGE_CORPUS = join(CORPUS, 'image');
 
 export function corpusPdf(name: string): string {
   return join(PDF_CORPUS, name);
 }
 
 export function inputOf(path: string): EngineInput {
-  const format = extname(path).slice(1).toLowerCase();
-
-  return { path, format, filename: basename(path), source: 'test' };
+  return sharedInputOf(path, basename(path), 'test');
 }
 
 /** A job over `path` with fresh work and output dirs under `root`. */
@@ -30,22 +29,13 @@ export async function jobFor(
   options: Record<string, unknown> = {},
   outputFormat: string | null = null,
 ): Promise<EngineJob> {
-  const workDir = await mkdtemp(join(root, 'run-'));
-  const outputDir = join(workDir, 'out');
-  await mkdir(outputDir);
-  const input = inputOf(path);
-
-  return {
+  return engineJob(root, {
     operation,
-    inputs: [input],
-    siblings: [input],
-    assets: [],
+    inputs: [inputOf(path)],
     outputFormat,
     options,
-    workDir,
-    outputDir,
     deadlineMs: 120_000,
-  };
+  });
 }
 
 /** pdfinfo's fields, e.g. `Pages`, `Encrypted`, `PDF version`. */

@@ -1,10 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { PopplerEngine } from '../src/poppler/poppler.engine';
 import {
@@ -20,31 +19,21 @@ import {
   pdfText,
   readText,
   recordingLogger,
+  runOn,
   USER_PASSWORD,
   UTF8_PASSWORD,
   VICKSBURG,
   withPageBoxes,
 } from './paged';
-import { failure } from './support';
+import { failure, scratchDir } from './support';
 
 const run = promisify(execFile);
 
-let root: string;
+const scratch = scratchDir('engines-poppler-');
 const sut = new PopplerEngine();
 
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'engines-poppler-'));
-});
-
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-async function convert(input: string, format: string, options: Record<string, unknown> = {}) {
-  const job = await jobFor(root, input, 'convert', format, options);
-  const result = await sut.run(job);
-
-  return { ...result, job };
+function convert(input: string, format: string, options: Record<string, unknown> = {}) {
+  return runOn(sut, scratch.path, input, 'convert', format, options);
 }
 
 describe(PopplerEngine.name, () => {
@@ -78,7 +67,7 @@ describe(PopplerEngine.name, () => {
       'page-11.png',
     ]);
     for (const [i, page] of [2, 9, 10, 11].entries()) {
-      const single = join(root, `single-${page}`);
+      const single = join(scratch.path, `single-${page}`);
       await run('pdftoppm', [
         '-png',
         '-r',
@@ -123,7 +112,7 @@ describe(PopplerEngine.name, () => {
   });
 
   it('renders the crop box as turned by /Rotate, to images and to SVG', async () => {
-    const turned = await withPageBoxes(VICKSBURG, join(root, 'turned.pdf'), {
+    const turned = await withPageBoxes(VICKSBURG, join(scratch.path, 'turned.pdf'), {
       cropBox: [0, 0, 300, 400],
       rotate: 90,
     });
@@ -169,7 +158,7 @@ describe(PopplerEngine.name, () => {
     expect(html).toContain('<!DOCTYPE html>');
     expect(htmlText(html)).toContain('Public domain texts for young people');
     expect(html).toContain('src="data:image/');
-    expect(html).not.toContain(root);
+    expect(html).not.toContain(scratch.path);
   });
 
   it('refuses HTML of pages that are not one range', async () => {
@@ -180,7 +169,7 @@ describe(PopplerEngine.name, () => {
   });
 
   it('reads the document information as typed metadata', async () => {
-    const job = await jobFor(root, KIDS, 'metadata', null);
+    const job = await jobFor(scratch.path, KIDS, 'metadata', null);
     const { files, metadata } = await sut.run(job);
 
     expect(files).toEqual([]);
@@ -200,7 +189,7 @@ describe(PopplerEngine.name, () => {
   });
 
   it('names the permissions of an encrypted PDF in its metadata', async () => {
-    const { metadata } = await sut.run(await jobFor(root, OWNER_ONLY, 'metadata', null));
+    const { metadata } = await sut.run(await jobFor(scratch.path, OWNER_ONLY, 'metadata', null));
 
     expect(metadata).toMatchObject({ Encrypted: true, JavaScript: true });
     expect(metadata?.['Encryption']).toContain('copy:no');
@@ -231,7 +220,7 @@ describe(PopplerEngine.name, () => {
   it('keeps the password out of what it logs', async () => {
     const logger = recordingLogger();
     const job = await jobFor(
-      root,
+      scratch.path,
       USER_PASSWORD,
       'convert',
       'txt',
@@ -259,7 +248,7 @@ describe(PopplerEngine.name, () => {
   });
 
   it('renders at most 500 pages per task', async () => {
-    const big = await concatenated(KIDS, 10, join(root, 'big.pdf'));
+    const big = await concatenated(KIDS, 10, join(scratch.path, 'big.pdf'));
     expect(await pdfPages(big)).toBe(550);
 
     const { err } = await failure(convert(big, 'png'));
@@ -271,7 +260,7 @@ describe(PopplerEngine.name, () => {
   });
 
   it('refuses a page image too large for memory', async () => {
-    const poster = await withPageBoxes(VICKSBURG, join(root, 'poster.pdf'), {
+    const poster = await withPageBoxes(VICKSBURG, join(scratch.path, 'poster.pdf'), {
       mediaBox: [0, 0, 14400, 14400],
       cropBox: [0, 0, 14400, 14400],
     });
@@ -282,9 +271,9 @@ describe(PopplerEngine.name, () => {
   });
 
   it('reports files that are not PDFs or are cut short as corrupt', async () => {
-    const garbage = join(root, 'garbage.pdf');
+    const garbage = join(scratch.path, 'garbage.pdf');
     await writeFile(garbage, 'this is not a PDF at all\n'.repeat(50));
-    const truncated = join(root, 'truncated.pdf');
+    const truncated = join(scratch.path, 'truncated.pdf');
     await writeFile(truncated, (await readFile(KIDS)).subarray(0, 20_000));
 
     expect((await failure(convert(garbage, 'png'))).err.code).toBe('INPUT_CORRUPT');
@@ -294,7 +283,14 @@ describe(PopplerEngine.name, () => {
   it('stops when the task is cancelled', async () => {
     const controller = new AbortController();
     controller.abort();
-    const job = await jobFor(root, KIDS, 'convert', 'png', {}, { signal: controller.signal });
+    const job = await jobFor(
+      scratch.path,
+      KIDS,
+      'convert',
+      'png',
+      {},
+      { signal: controller.signal },
+    );
 
     expect((await failure(sut.run(job))).err.code).toBe('ENGINE_CANCELLED');
   });

@@ -11,7 +11,7 @@ import { AppError, isAppError } from '@convertd/errors';
 import type { Engine, EngineInput, EngineJob, EngineResult } from '../engine';
 import { moveFile } from '../pdf/files';
 import { detectQpdf, runQpdf } from '../pdf/qpdf-job';
-import { inspectPdf, openPdf } from '../pdf/unlock';
+import { inspectPdf, openJobPdf } from '../pdf/unlock';
 import type { OpenedPdf } from '../pdf/unlock';
 import { runProcess } from '../runner';
 import type { RunProcessResult } from '../runner';
@@ -106,14 +106,7 @@ export class GhostscriptEngine implements Engine {
       });
     }
 
-    const password = job.options['password'];
-
-    return openPdf(input, typeof password === 'string' ? password : undefined, {
-      workDir: job.workDir,
-      deadlineMs: job.deadlineMs,
-      signal: job.signal,
-      logger: job.logger,
-    });
+    return openJobPdf(job, input);
   }
 
   private async convert(

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 
 import { GRAPHICSMAGICK } from '@convertd/api';
-import { AppError, isAppError } from '@convertd/errors';
+import { AppError } from '@convertd/errors';
 
 import { refused, splitArguments } from '../command/arguments';
 import { mapArgument } from '../command/guard';
@@ -17,10 +17,10 @@ import { runProcess } from '../runner';
 import {
   ANIMATED,
   coderOf,
-  conversionError,
   LIMITS,
   looksLikeScript,
   MAGICK_RULES,
+  runError,
   transformArgs,
 } from '../imagemagick/magick';
 
@@ -111,9 +111,7 @@ export class GraphicsMagickEngine implements Engine {
         ...(job.logger === undefined ? {} : { logger: job.logger }),
       });
     } catch (err) {
-      throw isAppError(err) && err.code === 'ENGINE_FAILED'
-        ? conversionError(this.name, asText(err.details?.['stderrTail']), err)
-        : err;
+      throw runError(this.name, err);
     }
 
     const written = await readdir(job.outputDir);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 
 import { IMAGEMAGICK } from '@convertd/api';
-import { AppError, isAppError } from '@convertd/errors';
+import { AppError } from '@convertd/errors';
 
 import { splitArguments } from '../command/arguments';
 import { mapArgument } from '../command/guard';
@@ -14,7 +14,7 @@ import { prepareSandbox, runSandboxed } from '../command/sandbox';
 import type { Engine, EngineInput, EngineJob, EngineResult } from '../engine';
 import { asText, invalidOption } from '../option-values';
 import { runProcess, type RunProcessOptions } from '../runner';
-import { ANIMATED, coderOf, conversionError, LIMITS, MAGICK_RULES, transformArgs } from './magick';
+import { ANIMATED, coderOf, LIMITS, MAGICK_RULES, runError, transformArgs } from './magick';
 import { ensurePolicy } from './policy';
 
 const DETECT_DEADLINE_MS = 15_000;
@@ -102,9 +102,7 @@ export class ImageMagickEngine implements Engine {
     try {
       await runProcess(this.convertBin, args, this.processOptions(job, env, deadlineAt));
     } catch (err) {
-      throw isAppError(err) && err.code === 'ENGINE_FAILED'
-        ? conversionError(this.name, asText(err.details?.['stderrTail']), err)
-        : err;
+      throw runError(this.name, err);
     }
 
     const written = (await readdir(job.outputDir)).sort((a, b) =>
@@ -150,9 +148,7 @@ export class ImageMagickEngine implements Engine {
 
       return `[${Math.max(0, largest)}]`;
     } catch (err) {
-      throw isAppError(err) && err.code === 'ENGINE_FAILED'
-        ? conversionError(this.name, asText(err.details?.['stderrTail']), err)
-        : err;
+      throw runError(this.name, err);
     }
   }
 

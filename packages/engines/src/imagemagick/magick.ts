@@ -2,9 +2,10 @@
 // a command may not name.
 import { open } from 'node:fs/promises';
 
-import { AppError } from '@convertd/errors';
+import { AppError, isAppError } from '@convertd/errors';
 
 import type { ArgumentRules } from '../command/guard';
+import { asText } from '../option-values';
 
 /** Extension -> coder, put before every path so that the format is never guessed. */
 const CODERS: Readonly<Record<string, string>> = {
@@ -123,8 +124,18 @@ const TOO_LARGE =
   /exceeds (?:resource |the )?limit|resource limit|cache resources exhausted|memory allocation failed/i;
 const POLICY = /not allowed by the security policy/i;
 
+/**
+ * What to throw for an error of a run: a failure of the program itself is explained from what
+ * it printed; anything else (deadline, cancel) stays as it was.
+ */
+export function runError(engine: string, err: unknown): unknown {
+  return isAppError(err) && err.code === 'ENGINE_FAILED'
+    ? conversionError(engine, asText(err.details?.['stderrTail']), err)
+    : err;
+}
+
 /** The error of a failed conversion, from what the program printed. */
-export function conversionError(engine: string, stderr: string, cause: unknown): AppError {
+function conversionError(engine: string, stderr: string, cause: unknown): AppError {
   const details = { engine, stderrTail: stderr.slice(-4096) };
   if (TOO_LARGE.test(stderr)) {
     return new AppError('ENGINE_FAILED', {

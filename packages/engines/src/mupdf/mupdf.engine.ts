@@ -1,7 +1,6 @@
 // MuPDF adapter: `mutool draw` turns pages of PDF, XPS, CBZ and e-books into PNG, SVG, text or
 // HTML, and draws thumbnails that sharp finishes.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { MUPDF } from '@convertd/api';
@@ -20,15 +19,13 @@ import {
   runsOf,
   selectPages,
 } from '../paged/selection';
-import { runTool } from '../paged/tools';
+import { runTool, toolVersion } from '../paged/tools';
 import type { ToolContext } from '../paged/tools';
-import { runProcess } from '../runner';
 import { EBOOK_LAYOUT, measure } from './measure';
 import type { Measured } from './measure';
 import { drawArgs, finish, readBox } from './thumbnail';
 import type { ThumbnailFormat } from './thumbnail';
 
-const DETECT_DEADLINE_MS = 10_000;
 const INPUTS = new Set(['pdf', 'xps', 'oxps', 'cbz', 'epub', 'mobi', 'fb2']);
 const CONVERT_OUTPUTS = new Set(['png', 'svg', 'txt', 'html']);
 const THUMBNAIL_OUTPUTS = new Set(['png', 'jpg', 'webp']);
@@ -77,11 +74,7 @@ export class MupdfEngine implements Engine {
     if (this.version === undefined) {
       try {
         // "mutool version 1.21.1"
-        const { stdout, stderr } = await runProcess(this.binary, ['-v'], {
-          cwd: tmpdir(),
-          deadlineMs: DETECT_DEADLINE_MS,
-        });
-        this.version = /mutool version (\d+(?:\.\d+)+)/.exec(`${stderr}\n${stdout}`)?.[1];
+        this.version = await toolVersion(this.binary, ['-v'], /mutool version (\d+(?:\.\d+)+)/);
       } catch {
         return null;
       }

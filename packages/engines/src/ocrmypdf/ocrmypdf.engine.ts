@@ -8,7 +8,7 @@ import { AppError } from '@convertd/errors';
 
 import type { Engine, EngineInput, EngineJob, EngineResult } from '../engine';
 import { detectQpdf } from '../pdf/qpdf-job';
-import { openPdf } from '../pdf/unlock';
+import { openJobPdf } from '../pdf/unlock';
 import { runProcess } from '../runner';
 import type { RunProcessResult } from '../runner';
 
@@ -130,13 +130,7 @@ export class OcrmypdfEngine implements Engine {
   }
 
   private async unlock(job: EngineJob, input: EngineInput): Promise<EngineInput> {
-    const password = job.options['password'];
-    const opened = await openPdf(input, typeof password === 'string' ? password : undefined, {
-      workDir: job.workDir,
-      deadlineMs: job.deadlineMs,
-      signal: job.signal,
-      logger: job.logger,
-    });
+    const opened = await openJobPdf(job, input);
 
     return opened.input;
   }

@@ -1,5 +1,7 @@
 // Runs poppler and mutool programs on untrusted documents: a clean environment, one deadline for
 // all runs of a task, and document passwords kept out of logs and error details.
+import { tmpdir } from 'node:os';
+
 import { AppError, isAppError } from '@convertd/errors';
 
 import type { EngineLogger } from '../logger';
@@ -19,6 +21,27 @@ export interface ToolContext {
 }
 
 const REDACTED = '[redacted]';
+const DETECT_DEADLINE_MS = 10_000;
+
+/**
+ * The version a program prints when run with `args`: `pattern`'s first group, looked for on
+ * stderr and stdout (poppler and mutool print it on stderr). Undefined when it prints none;
+ * rejects when the program cannot run.
+ */
+export async function toolVersion(
+  file: string,
+  args: readonly string[],
+  pattern: RegExp,
+  okExitCodes: readonly number[] = [0],
+): Promise<string | undefined> {
+  const { stdout, stderr } = await runProcess(file, args, {
+    cwd: tmpdir(),
+    deadlineMs: DETECT_DEADLINE_MS,
+    okExitCodes,
+  });
+
+  return pattern.exec(`${stderr}\n${stdout}`)?.[1];
+}
 
 export async function runTool(
   file: string,

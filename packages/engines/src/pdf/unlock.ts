@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 
 import { AppError } from '@convertd/errors';
 
-import type { EngineInput } from '../engine';
+import type { EngineInput, EngineJob } from '../engine';
 import type { EngineLogger } from '../logger';
 import { runQpdf, runQpdfJob } from './qpdf-job';
 import type { PdfToolOptions, QpdfCall } from './qpdf-job';
@@ -112,6 +112,18 @@ export async function openPdf(
   options.logger?.debug({ pages: facts.pages }, 'pdf decrypted');
 
   return { input: { ...input, path: output }, pages: facts.pages, decrypted: true };
+}
+
+/** `openPdf` for an engine's task: the task's password, work dir, deadline, signal and logger. */
+export function openJobPdf(job: EngineJob, input: EngineInput): Promise<OpenedPdf> {
+  const password = job.options['password'];
+
+  return openPdf(input, typeof password === 'string' ? password : undefined, {
+    workDir: job.workDir,
+    deadlineMs: job.deadlineMs,
+    signal: job.signal,
+    logger: job.logger,
+  });
 }
 
 /**

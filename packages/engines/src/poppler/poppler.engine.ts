@@ -1,6 +1,5 @@
 // Poppler adapter: PDF to page images, SVG, text and HTML, and pdfinfo's metadata.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { POPPLER } from '@convertd/api';
@@ -9,13 +8,11 @@ import { AppError } from '@convertd/errors';
 import type { Engine, EngineJob, EngineResult } from '../engine';
 import { outputStem } from '../paged/names';
 import { parsePages, selectPages } from '../paged/selection';
+import { toolVersion } from '../paged/tools';
 import type { ToolContext } from '../paged/tools';
-import { runProcess } from '../runner';
 import { openPdf, toMetadata } from './pdfinfo';
 import { extractText, isRasterFormat, rasterize, svgPages, toHtml } from './outputs';
 import type { PdfJob, PopplerPrograms } from './outputs';
-
-const DETECT_DEADLINE_MS = 10_000;
 
 export interface PopplerEngineOptions {
   /** Directory of poppler's programs; default: found on PATH. */
@@ -48,12 +45,12 @@ export class PopplerEngine implements Engine {
     if (this.version === undefined) {
       try {
         // "pdftoppm version 22.12.0", on stderr.
-        const { stdout, stderr } = await runProcess(this.programs.pdftoppm, ['-v'], {
-          cwd: tmpdir(),
-          deadlineMs: DETECT_DEADLINE_MS,
-          okExitCodes: [0, 99],
-        });
-        this.version = /pdftoppm version (\d+(?:\.\d+)+)/.exec(`${stderr}\n${stdout}`)?.[1];
+        this.version = await toolVersion(
+          this.programs.pdftoppm,
+          ['-v'],
+          /pdftoppm version (\d+(?:\.\d+)+)/,
+          [0, 99],
+        );
       } catch {
         return null;
       }
