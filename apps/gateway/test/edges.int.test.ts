@@ -201,17 +201,23 @@ describe('found in review', () => {
     expect(after.json.data).toMatchObject({ status: 'error', code: 'INPUT_TASK_FAILED' });
   });
 
-  it('refuses an engine_version that names no served queue (only full or major.minor versions)', async () => {
+  it('takes an engine_version by whole version parts, and refuses one that names no served version', async () => {
     const version = stack.worker!.context.engines.get('libreoffice')!.version;
-    const major = version.split('.')[0]!;
-    const res = await api(stack, key, 'POST', '/v2/jobs', {
-      tasks: {
-        in: { operation: 'import/raw', file: 'x', filename: 'x.txt' },
-        c: { operation: 'convert', input: 'in', output_format: 'pdf', engine_version: major },
-      },
-    });
-    expect(res.status).toBe(422);
-    expect(Object.keys(res.json.errors)).toEqual(['tasks.c.engine_version']);
+    const [major = ''] = version.split('.');
+    const job = (engine_version: string) =>
+      api(stack, key, 'POST', '/v2/jobs', {
+        tasks: {
+          in: { operation: 'import/raw', file: 'x', filename: 'x.txt' },
+          c: { operation: 'convert', input: 'in', output_format: 'pdf', engine_version },
+        },
+      });
+    // Every worker consumes a queue per version prefix: `7`, `7.4`, `7.4.7`, `7.4.7.2`.
+    expect((await job(major)).status).toBe(201);
+    for (const wrong of [`${major}9`, `${version}.1`, `${major}.`]) {
+      const res = await job(wrong);
+      expect(res.status).toBe(422);
+      expect(Object.keys(res.json.errors)).toEqual(['tasks.c.engine_version']);
+    }
   });
 
   it('answers 404 for a DELETE of an id that only looks like a UUID', async () => {

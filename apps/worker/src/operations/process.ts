@@ -39,10 +39,12 @@ export async function runProcessing(run: OperationRun): Promise<OperationOutput>
       errors: { [ref.field]: [`The ${ref.field} must name an input task that has a file.`] },
     });
   }
-  const inputs: EngineInput[] = await unlockPdfs(
-    run,
-    all.filter((i) => !assets.includes(i)).map(({ sourceTaskId: _s, ...rest }) => rest),
-  );
+  const own = all.filter((i) => !assets.includes(i)).map(({ sourceTaskId: _s, ...rest }) => rest);
+  // An unsupported pair is told before anything reads the files (a PDF's password, say).
+  for (const input of mode === 'each' ? own.filter((i) => !isPageAsset(i, own)) : own.slice(0, 1)) {
+    pick(run, formatField(payload.input_format) ?? input.format, outputFormat);
+  }
+  const inputs: EngineInput[] = await unlockPdfs(run, own);
   if (mode !== 'none' && task.operation !== 'command' && inputs.length === 0) {
     throw new AppError('NO_INPUT_FILES');
   }
