@@ -64,6 +64,8 @@ RUN sh /usr/local/lib/convertd/apt-install.sh \
 # --- worker-office -------------------------------------------------------------------------------
 FROM fonts AS worker-office
 ARG LIBREOFFICE_VERSION=4:7.4.7-1+deb12u14
+# Office thumbnails and pages as images are LibreOffice's PDF drawn by mupdf on the same worker.
+ARG MUPDF_VERSION=1.21.1+ds2-1+deb12u1
 ARG DEBIAN_SNAPSHOT=
 ARG DEBIAN_BACKPORTS=
 # The engine layer comes before the code so that code edits do not reinstall LibreOffice.
@@ -73,8 +75,10 @@ RUN set -eu; \
       "libreoffice-writer-nogui${LIBREOFFICE_VERSION:+=$LIBREOFFICE_VERSION}" \
       "libreoffice-calc-nogui${LIBREOFFICE_VERSION:+=$LIBREOFFICE_VERSION}" \
       "libreoffice-impress-nogui${LIBREOFFICE_VERSION:+=$LIBREOFFICE_VERSION}" \
-      "python3-uno${LIBREOFFICE_VERSION:+=$LIBREOFFICE_VERSION}"; \
+      "python3-uno${LIBREOFFICE_VERSION:+=$LIBREOFFICE_VERSION}" \
+      "mupdf-tools${MUPDF_VERSION:+=$MUPDF_VERSION}"; \
     HOME=/tmp/engine-check soffice --version; \
+    mutool -v; \
     rm -rf /tmp/engine-check
 
 WORKDIR /app

@@ -22,6 +22,8 @@ export interface RoutableTask {
   payload: unknown;
   /** The format of the first input file, when the task has inputs. */
   inputFormat?: string | null;
+  /** The formats of all its input files. */
+  inputFormats?: string[];
 }
 
 /**
@@ -79,7 +81,7 @@ export function routeTask(
   }
 
   const payload = (task.payload ?? {}) as Record<string, unknown>;
-  const engine = engineOf(task, served);
+  const engine = converterFor(task, served) ?? engineOf(task, served);
   if (engine === null) {
     // Every worker takes `io`; the task fails there with INVALID_CONVERSION_TYPE.
     return IO_QUEUE;
@@ -90,4 +92,28 @@ export function routeTask(
       : (defaultVersions[engine] ?? null);
 
   return engineQueue(engine, version);
+}
+
+/**
+ * A merge converts its non-PDF inputs first, on the worker that merges: send it to the queue of
+ * the engine that converts them, since every worker also runs the in-process PDF merger.
+ */
+function converterFor(task: RoutableTask, served?: ReadonlySet<string>): string | null {
+  const payload = (task.payload ?? {}) as Record<string, unknown>;
+  if (task.operation !== 'merge' || (typeof payload.engine === 'string' && payload.engine !== '')) {
+    return null;
+  }
+  for (const format of task.inputFormats ?? []) {
+    if (format === 'pdf' || format === '') {
+      continue;
+    }
+    const row = chooseRow(
+      { operation: 'convert', inputFormat: format, outputFormat: 'pdf' },
+      served,
+    );
+    if (row) {
+      return row.engine;
+    }
+  }
+  return null;
 }

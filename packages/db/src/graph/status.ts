@@ -69,14 +69,16 @@ export async function releaseIfReady(
     return;
   }
 
-  const [first] = await tx.$queryRaw<{ filename: string }[]>`
+  const files = await tx.$queryRaw<{ filename: string }[]>`
     SELECT f.filename FROM task_edges e JOIN task_files f ON f.task_id = e.input_task_id
-    WHERE e.task_id = ${task.id}::uuid ORDER BY e.position, f.position LIMIT 1`;
+    WHERE e.task_id = ${task.id}::uuid ORDER BY e.position, f.position LIMIT 1000`;
+  const [first] = files;
   const queue = route({
     id: task.id,
     operation: task.operation,
     payload: task.payload as never,
     inputFormat: first ? formatOf(first.filename) : null,
+    inputFormats: files.map((f) => formatOf(f.filename) ?? ''),
   });
   if (queue === null) {
     return;

@@ -35,6 +35,8 @@ export type Router = (task: {
   payload: Prisma.JsonValue;
   /** Lower-case extension of the first input file, when the task has one. */
   inputFormat?: string | null;
+  /** Extensions of all its input files, in order ('' for a file without one). */
+  inputFormats?: string[];
 }) => string | null;
 
 export interface StoredFile {
