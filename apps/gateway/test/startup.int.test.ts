@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { api, eventually, startStack, type Stack } from '../../../test/harness';
+import { api, eventually, freePort, startStack, type Stack } from '../../../test/harness';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 
@@ -65,20 +65,21 @@ describe('gateway process', () => {
 
   it('creates the bootstrap key with every scope, and serves health and readiness', async () => {
     const key = 'bootstrap-key-for-tests-0123456789';
-    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const port = String(await freePort());
     const proc = run(
       'apps/gateway/src/main.ts',
       {
         ...stack.env,
         PORT: port,
-        SYNC_PORT: String(Number(port) + 1),
+        SYNC_PORT: String(await freePort()),
         CONVERTD_BOOTSTRAP_API_KEY: key,
       },
       60_000,
     );
     try {
       const base = `http://127.0.0.1:${port}`;
-      await eventually(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok, 30_000);
+      // A cold start through tsx can be slow on a busy machine.
+      await eventually(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok, 55_000);
 
       const me = await fetch(`${base}/v2/users/me`, {
         headers: { authorization: `Bearer ${key}` },
