@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 
 import { BENCH_DIR, CACHE } from './lib/inputs';
+import { surroundings } from './lib/cpu';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { killAll, MARKER_ENV, sweepStragglers } from './lib/proc';
 import { formatSection, type Section, type SectionResult } from './lib/section';
@@ -118,11 +119,14 @@ async function main(): Promise<number> {
 async function runSection(name: string, ctx: Parameters<Section>[0]): Promise<SectionResult> {
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
-  ctx.log.info('section started');
+  const before = await surroundings(ctx.runId);
+  ctx.log.info({ loadAverage: before.loadAverage, others: before.foreign }, 'section started');
   try {
     const result = await SECTIONS[name]!.run(ctx);
-    ctx.log.info({ durationMs: Math.round(performance.now() - t0) }, 'section finished');
-    return { ...result, startedAt, durationMs: Math.round(performance.now() - t0) };
+    const durationMs = Math.round(performance.now() - t0);
+    ctx.log.info({ durationMs }, 'section finished');
+    const after = await surroundings(ctx.runId);
+    return { ...result, startedAt, durationMs, surroundings: { before, after } };
   } catch (err) {
     ctx.log.error({ err }, 'section failed');
     return {

@@ -1,6 +1,7 @@
 // What a section gets and gives back, and how its table is printed.
 import type { Logger } from 'pino';
 
+import type { Surroundings } from './cpu';
 import type { ContenderFigures } from './stats';
 
 export interface SectionContext {
@@ -36,6 +37,8 @@ export interface SectionResult {
   lines?: string[];
   startedAt: string;
   durationMs: number;
+  /** Load and others' processes at the start and the end: the box may be shared. */
+  surroundings?: { before: Surroundings; after: Surroundings };
   error?: string;
 }
 
@@ -89,6 +92,12 @@ export function formatSection(result: SectionResult): string {
   out.push(...(result.lines ?? []));
   for (const t of result.targets) {
     out.push(`  target ${t.target}: ${t.measured} -> ${t.pass ? 'PASS' : 'FAIL'}`);
+  }
+  if (result.surroundings) {
+    const { before, after } = result.surroundings;
+    const others = (s: Surroundings) =>
+      `load ${s.loadAverage.join('/')}, others' vitest ${s.foreign.vitest}, soffice ${s.foreign.soffice}, chromium ${s.foreign.chromium}`;
+    out.push(`  machine at start: ${others(before)}; at end: ${others(after)}`);
   }
   if (result.error) {
     out.push(`  section failed: ${result.error}`);

@@ -23,6 +23,8 @@ export interface Stack {
   key: string;
   gatewayPid: number;
   workerPid: number;
+  /** Name of the stack's database (its PostgreSQL backends carry it in their titles). */
+  database: string;
   root: string;
   /** What the gateway and the worker were started with (no secrets). */
   settings: Record<string, string>;
@@ -38,7 +40,8 @@ export interface StackOptions {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const id = randomBytes(4).toString('hex');
   const root = await fs.mkdtemp(path.join(options.tmpRoot, `stack-${id}-`));
-  const databaseUrl = dbUrl(`convertd_bench_${id}`);
+  const database = `convertd_bench_${id}`;
+  const databaseUrl = dbUrl(database);
   const settings: Record<string, string> = {
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     QUEUE_PREFIX: `bench-${id}`,
@@ -87,6 +90,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       key,
       gatewayPid: daemons[0]!.pid,
       workerPid: daemons[1]!.pid,
+      database,
       root,
       settings,
       close,

@@ -1,43 +1,37 @@
 // Orchestration: jobs of import/raw (1 KB) → export/url created on the sync origin, which answers
-// once the job has ended, 32 at a time for 30 s. Two references show where the time goes: the
-// gateway's bare HTTP rate (/healthz) and one job at a time.
+// once the job has ended, 32 at a time for 30 s. References show where the time goes: one job at
+// a time, the gateway's bare HTTP rate (/healthz), the same load with more worker concurrency,
+// and the CPU each process spent per job.
 import { ConvertdClient, assertFinished } from '../lib/client';
+import { cpuBetween, cpuSnapshot, postgresBackends } from '../lib/cpu';
 import type { Section, SectionContext, TargetCheck } from '../lib/section';
-import { startStack } from '../lib/stack';
-import { runFor, type ContenderFigures } from '../lib/stats';
+import { startStack, type Stack } from '../lib/stack';
+import { runFor, type ContenderFigures, type ItemResult } from '../lib/stats';
 
 const CONCURRENCY = 32;
 const PAYLOAD = 'x'.repeat(1024);
+/** WORKER_CONCURRENCY of the second run: its io queue then takes 2 × 16 = 32 tasks at once. */
+const WIDE_WORKER = 16;
 
 export const orchestration: Section = async (ctx) => {
   const durationMs = ctx.quick ? 5_000 : 30_000;
-  const stack = await startStack({ tmpRoot: ctx.tmpRoot });
   const contenders: ContenderFigures[] = [];
-  try {
-    const client = new ConvertdClient(stack.url, stack.syncUrl, stack.key);
-    const job = async () => {
-      const t0 = performance.now();
-      const done = await client.createJob(
-        {
-          raw: { operation: 'import/raw', file: PAYLOAD, filename: 'one-kb.txt' },
-          export: { operation: 'export/url', input: 'raw' },
-        },
-        true,
-      );
-      assertFinished(done);
-      return { ok: true, ms: performance.now() - t0 };
-    };
-    await warmUp(job, ctx);
-    contenders.push(await runFor('convertd sync jobs', durationMs, CONCURRENCY, job, ctx.signal));
-    contenders.push(
-      await runFor(
-        'one job at a time (reference)',
-        Math.min(durationMs, 10_000),
-        1,
-        job,
-        ctx.signal,
-      ),
+  const cpu: Record<string, unknown> = {};
+
+  await withStack(ctx, {}, async (stack, job) => {
+    const main = await measured(stack, () =>
+      runFor('convertd sync jobs', durationMs, CONCURRENCY, job, ctx.signal),
     );
+    contenders.push(main.figures);
+    cpu.default = main.cpu;
+    const single = await runFor(
+      'one job at a time (reference)',
+      Math.min(durationMs, 10_000),
+      1,
+      job,
+      ctx.signal,
+    );
+    contenders.push(single);
     contenders.push(
       await runFor(
         'GET /healthz (reference)',
@@ -52,9 +46,20 @@ export const orchestration: Section = async (ctx) => {
         ctx.signal,
       ),
     );
-  } finally {
-    await stack.close();
-  }
+  });
+  await withStack(ctx, { WORKER_CONCURRENCY: String(WIDE_WORKER) }, async (stack, job) => {
+    const wide = await measured(stack, () =>
+      runFor(
+        `WORKER_CONCURRENCY=${WIDE_WORKER} (reference)`,
+        Math.min(durationMs, 15_000),
+        CONCURRENCY,
+        job,
+        ctx.signal,
+      ),
+    );
+    contenders.push(wide.figures);
+    cpu.wide = wide.cpu;
+  });
 
   const main = contenders[0]!;
   const targets: TargetCheck[] = [
@@ -82,18 +87,73 @@ export const orchestration: Section = async (ctx) => {
     contenders,
     baseline: main.name,
     targets,
-    setup: {
-      concurrency: CONCURRENCY,
-      durationMs,
-      payloadBytes: PAYLOAD.length,
-      logLevel: stack.settings.LOG_LEVEL,
-    },
+    lines: Object.entries(cpu).map(
+      ([run, use]) => `  CPU per job (${run}): ${JSON.stringify(use)}`,
+    ),
+    setup: { concurrency: CONCURRENCY, durationMs, payloadBytes: PAYLOAD.length, logLevel: 'warn' },
+    extra: { cpu },
   };
 };
 
-async function warmUp(job: () => Promise<unknown>, ctx: SectionContext): Promise<void> {
-  const until = performance.now() + 2_000;
-  while (performance.now() < until && !ctx.signal.aborted) {
-    await Promise.all(Array.from({ length: 4 }, job));
+type Job = () => Promise<ItemResult>;
+
+async function withStack(
+  ctx: SectionContext,
+  env: Record<string, string>,
+  body: (stack: Stack, job: Job) => Promise<void>,
+): Promise<void> {
+  const stack = await startStack({ tmpRoot: ctx.tmpRoot, env });
+  try {
+    const client = new ConvertdClient(stack.url, stack.syncUrl, stack.key);
+    const job: Job = async () => {
+      const t0 = performance.now();
+      const done = await client.createJob(
+        {
+          raw: { operation: 'import/raw', file: PAYLOAD, filename: 'one-kb.txt' },
+          export: { operation: 'export/url', input: 'raw' },
+        },
+        true,
+      );
+      assertFinished(done);
+      return { ok: true, ms: performance.now() - t0 };
+    };
+    // Connections, prepared statements and JIT warm before the clock runs.
+    const until = performance.now() + 2_000;
+    while (performance.now() < until && !ctx.signal.aborted) {
+      await Promise.all(Array.from({ length: 4 }, job));
+    }
+    await body(stack, job);
+  } finally {
+    await stack.close();
   }
+}
+
+/** The figures plus the CPU the gateway and the worker spent per job, and the machine's load. */
+async function measured(stack: Stack, measure: () => Promise<ContenderFigures>) {
+  const pids = (backends: readonly number[]): Record<string, number> => ({
+    gateway: stack.gatewayPid,
+    worker: stack.workerPid,
+    ...Object.fromEntries(backends.map((pid) => [`postgres ${pid}`, pid])),
+  });
+  const startBackends = await postgresBackends(stack.database);
+  const before = await cpuSnapshot(Object.values(pids(startBackends)));
+  const figures = await measure();
+  // Backends opened during the run count from zero.
+  const all = pids([...new Set([...startBackends, ...(await postgresBackends(stack.database))])]);
+  const use = cpuBetween(before, await cpuSnapshot(Object.values(all)), all);
+  const jobs = Math.max(1, figures.ok);
+  const perJob = (ms: number) => Math.round((ms / jobs) * 100) / 100;
+  const postgres = Object.entries(use.processMs)
+    .filter(([name]) => name.startsWith('postgres'))
+    .reduce((sum, [, ms]) => sum + ms, 0);
+
+  return {
+    figures,
+    cpu: {
+      gatewayMsPerJob: perJob(use.processMs.gateway!),
+      workerMsPerJob: perJob(use.processMs.worker!),
+      postgresMsPerJob: perJob(postgres),
+      machineBusyPct: use.machineBusyPct,
+    },
+  };
 }
