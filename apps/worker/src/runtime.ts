@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-import type { Config, Logger } from '@convertd/config';
+import { engineConcurrencyOf, type Config, type Logger } from '@convertd/config';
 import { createDb } from '@convertd/db';
 import { createEngines, type Engine } from '@convertd/engines';
 import { AppError } from '@convertd/errors';
@@ -71,9 +71,17 @@ export async function startWorker(
         workDir: config.workDir,
         tasksDir,
         allowPrivateUrls: config.allowPrivateUrls,
+        concurrency: (engine) => engineConcurrencyOf(config, engine),
+        libreoffice: {
+          restartAfter: config.libreofficeRestartAfter,
+          maxRssBytes: config.libreofficeMaxRssBytes,
+        },
+        chrome: { restartAfter: config.chromeRestartAfter },
       }),
     logger,
   );
+  // Warm pools start before the worker takes its first task.
+  await warmEngines(engines, logger);
 
   const served = new ServedEngines(redis, config.queuePrefix);
   const context: WorkerContext = {
@@ -103,7 +111,7 @@ export async function startWorker(
   const queues = new Map<string, number>([[IO_QUEUE, Math.max(4, config.workerConcurrency * 2)]]);
   for (const e of engines.values()) {
     for (const name of engineQueues(e.name, e.version)) {
-      queues.set(name, config.workerConcurrency);
+      queues.set(name, engineConcurrencyOf(config, e.name));
     }
   }
   const workers = [...queues].map(([name, concurrency]) => {
@@ -130,7 +138,8 @@ export async function startWorker(
     try {
       await redis.set(
         `${config.queuePrefix}:workers:${hostName}`,
-        JSON.stringify({ host: hostName, queues: [...queues.keys()] }),
+        // Pool state rides along for operators and metrics.
+        JSON.stringify({ host: hostName, queues: [...queues.keys()], pools: poolStates(engines) }),
         'EX',
         AD_TTL_SEC,
       );
@@ -157,6 +166,7 @@ export async function startWorker(
       hostName,
       queues: [...queues.keys()],
       engines: [...engines.values()].map((e) => `${e.name} ${e.version}`),
+      pools: poolStates(engines),
     },
     'worker ready',
   );
@@ -215,6 +225,29 @@ async function prepareTasksDir(
 
 function safeName(name: string): string {
   return name.replace(/[^\w.-]/g, '_');
+}
+
+/** Starts the warm processes of the engines that keep them; one that fails is logged, not fatal. */
+async function warmEngines(engines: Map<string, DetectedEngine>, logger: Logger): Promise<void> {
+  await Promise.all(
+    [...engines.values()].map(async ({ name, engine }) => {
+      try {
+        await engine.warm?.(logger);
+      } catch (err) {
+        // Its tasks start the processes on demand and fail with the engine's own error.
+        logger.error({ err, engine: name }, 'engine did not warm up');
+      }
+    }),
+  );
+}
+
+/** The state of every warm pool, by engine. */
+export function poolStates(engines: Map<string, DetectedEngine>): Record<string, unknown> {
+  return Object.fromEntries(
+    [...engines.values()].flatMap(({ name, engine }) =>
+      engine.state ? [[name, engine.state()]] : [],
+    ),
+  );
 }
 
 async function detectEngines(

@@ -223,6 +223,9 @@ export function taskOf(job: SdkJob, name: string): SdkTask {
 }
 
 /** Entries of the worker's WORK_DIR that are task dirs (LibreOffice keeps its `profiles` there). */
+/** Warm engines' own dirs beside the task dirs (profiles, browser), kept while the worker runs. */
+const ENGINE_DIRS = new Set(['chrome', 'libreoffice']);
+
 export async function taskDirs(workDir: string): Promise<string[]> {
   const tasks = path.join(workDir, 'tasks');
   const prefixes = await fs.readdir(tasks).catch(() => [] as string[]);
@@ -235,7 +238,9 @@ export async function taskDirs(workDir: string): Promise<string[]> {
   ).flat();
   const dirs = await Promise.all(
     workers.map(async (w) =>
-      (await fs.readdir(path.join(tasks, w)).catch(() => [] as string[])).map((d) => `${w}/${d}`),
+      (await fs.readdir(path.join(tasks, w)).catch(() => [] as string[]))
+        .filter((d) => !ENGINE_DIRS.has(d))
+        .map((d) => `${w}/${d}`),
     ),
   );
   const other = (await fs.readdir(workDir).catch(() => [] as string[])).filter(

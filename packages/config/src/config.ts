@@ -39,6 +39,17 @@ export interface Config {
    */
   readonly engineDefaultVersions: Readonly<Record<string, string>>;
   readonly engineDeprecatedVersions: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Conversions at once per engine (ENGINE_CONCURRENCY, `libreoffice=2,chrome=4`); engines not
+   * named run `workerConcurrency` at once. For LibreOffice it is also the number of warm processes.
+   */
+  readonly engineConcurrency: Readonly<Record<string, number>>;
+  /** Conversions a warm LibreOffice serves before it is replaced (0: never). */
+  readonly libreofficeRestartAfter: number;
+  /** soffice's resident memory past which it is replaced, in bytes (0: no limit). */
+  readonly libreofficeMaxRssBytes: number;
+  /** Tasks a Chromium serves before it is replaced once idle. */
+  readonly chromeRestartAfter: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -71,6 +82,10 @@ export function loadConfig(env: Env = process.env): Config {
       [...versionList(env, 'ENGINE_DEFAULT_VERSIONS')].map(([e, v]) => [e, v[0]!]),
     ),
     engineDeprecatedVersions: Object.fromEntries(versionList(env, 'ENGINE_DEPRECATED_VERSIONS')),
+    engineConcurrency: countList(env, 'ENGINE_CONCURRENCY'),
+    libreofficeRestartAfter: int(env, 'LIBREOFFICE_RESTART_AFTER', 200),
+    libreofficeMaxRssBytes: int(env, 'LIBREOFFICE_MAX_MEMORY_MB', 1024) * 1024 * 1024,
+    chromeRestartAfter: int(env, 'CHROME_RESTART_AFTER', 100),
   });
 }
 
@@ -88,6 +103,27 @@ function versionList(env: Env, name: string): Map<string, string[]> {
     found.set(match[1]!, [...(found.get(match[1]!) ?? []), match[2]!]);
   }
   return found;
+}
+
+/** `libreoffice=2,chrome=4` → { libreoffice: 2, chrome: 4 }; each count at least 1. */
+function countList(env: Env, name: string): Record<string, number> {
+  const found: Record<string, number> = {};
+  for (const item of (env[name] ?? '').split(',')) {
+    if (item.trim() === '') {
+      continue;
+    }
+    const match = /^\s*([a-z][a-z0-9-]*)\s*=\s*([1-9][0-9]*)\s*$/.exec(item);
+    if (!match) {
+      throw new ConfigError(`${name} must look like "libreoffice=2,chrome=4", got "${item}"`);
+    }
+    found[match[1]!] = Number(match[2]);
+  }
+  return found;
+}
+
+/** Conversions at once for one engine. */
+export function engineConcurrencyOf(config: Config, engine: string): number {
+  return config.engineConcurrency[engine] ?? config.workerConcurrency;
 }
 
 function int(env: Env, name: string, fallback: number): number {

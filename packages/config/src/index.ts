@@ -1,4 +1,4 @@
-export { loadConfig, ConfigError } from './config';
+export { loadConfig, ConfigError, engineConcurrencyOf } from './config';
 export type { Config } from './config';
 export { createLogger } from './logger';
 export type { Logger } from './logger';

@@ -78,6 +78,10 @@ export interface Engine {
   detect(): Promise<{ version: string } | null>;
   /** Rejects with an `AppError` (`ENGINE_*`, `INPUT_CORRUPT`, `PASSWORD_REQUIRED`...). */
   run(job: EngineJob): Promise<EngineResult>;
+  /** Starts warm processes ahead of the first task, for engines that keep them. */
+  warm?(logger?: EngineLogger): Promise<void>;
+  /** The state of the engine's warm processes, for logs and metrics. */
+  state?(): Record<string, unknown>;
   /** Releases pooled resources; the engine is not used afterwards. */
   close?(): Promise<void>;
 }

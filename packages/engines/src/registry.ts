@@ -26,14 +26,21 @@ export interface EngineEnvironment {
   tasksDir: string;
   /** Operator setting: engines may fetch private and loopback addresses (CONVERTD_ALLOW_PRIVATE_URLS). */
   allowPrivateUrls: boolean;
+  /** Conversions at once of an engine; the size of its warm pool where it has one. */
+  concurrency: (engine: string) => number;
+  libreoffice?: { restartAfter?: number; maxRssBytes?: number };
+  chrome?: { restartAfter?: number };
 }
 
 /** One instance of each adapter. Add new adapters here. */
 export function createEngines(env: EngineEnvironment): Engine[] {
   return [
     new LibreOfficeEngine({
-      profileRoot: path.join(env.workDir, 'profiles', 'libreoffice'),
+      // Per worker: a starting worker removes the dirs that dead workers left.
+      profileRoot: path.join(env.tasksDir, 'libreoffice'),
       workRoot: env.tasksDir,
+      poolSize: env.concurrency('libreoffice'),
+      ...env.libreoffice,
     }),
     new ArchiveToolEngine(),
     new PopplerEngine(),
@@ -46,6 +53,7 @@ export function createEngines(env: EngineEnvironment): Engine[] {
     new ChromeEngine({
       root: path.join(env.tasksDir, 'chrome'),
       allowPrivateUrls: env.allowPrivateUrls,
+      ...env.chrome,
     }),
     new CalibreEngine(),
     new FfmpegEngine(),

@@ -21,6 +21,7 @@ beforeAll(async () => {
   sut = new LibreOfficeEngine({
     profileRoot: join(root, 'profiles'),
     workRoot: join(root, 'work'),
+    poolSize: 2,
   });
 });
 
@@ -149,7 +150,25 @@ describe(LibreOfficeEngine.name, () => {
     expect(await pdfPages(files[0] ?? '')).toBeGreaterThan(0);
   });
 
-  it('runs two conversions at once on separate profiles', async () => {
+  it('converts an HTML page (which opens in Writer/Web) to DOCX and PDF without losing the process', async () => {
+    const dir = await mkdtemp(join(root, 'html-'));
+    const page = join(dir, 'page.html');
+    await writeFile(
+      page,
+      '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>T</title>' +
+        '<style>h1 { border-bottom: 1px solid #ccc; }</style></head>' +
+        '<body><h1>A toucan</h1><p>Beak facts.</p></body></html>',
+    );
+    const before = sut.state().restarts;
+    const docx = await convert(page, 'docx');
+    const pdf = await convert(page, 'pdf');
+
+    expect((await readFile(docx.files[0] ?? '')).subarray(0, 2).toString()).toBe('PK');
+    expect(await pdfText(pdf.files[0] ?? '')).toContain('Beak facts.');
+    expect(sut.state().restarts).toEqual(before);
+  });
+
+  it('runs two conversions at once on two warm processes with their own profiles', async () => {
     const [doc, sheet] = await Promise.all([
       convert(join(OFFICE, 'HeaderFooterUnicode.doc'), 'pdf'),
       convert(join(OFFICE, 'WithThreeCharts.xls'), 'xlsx'),
@@ -157,11 +176,17 @@ describe(LibreOfficeEngine.name, () => {
 
     expect(await pdfText(doc.files[0] ?? '')).toContain('€');
     expect((await readFile(sheet.files[0] ?? '')).subarray(0, 2).toString()).toBe('PK');
-    expect(await readdir(join(root, 'profiles'))).toHaveLength(2);
+    const profiles = await readdir(join(root, 'profiles'));
+    expect(profiles.filter((name) => name.startsWith('office-'))).toHaveLength(2);
+    expect(sut.state()).toMatchObject({ size: 2, live: 2, idle: 2, busy: 0 });
+    expect(processesMentioning(join(root, 'profiles')).length).toBeGreaterThanOrEqual(2);
   });
 
-  it('leaves no soffice process and no work directory behind', async () => {
-    expect(processesMentioning(root)).toEqual([]);
+  it('leaves no soffice process, profile or work directory behind once closed', async () => {
     expect(await readdir(join(root, 'work'))).toEqual([]);
+    await sut.close();
+
+    expect(processesMentioning(root)).toEqual([]);
+    expect(await readdir(join(root, 'profiles'))).toEqual([]);
   });
 });

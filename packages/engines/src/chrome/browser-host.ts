@@ -83,6 +83,24 @@ export class BrowserHost {
     return browser;
   }
 
+  /** Starts the browser ahead of the first task. */
+  async warm(timeoutMs: number, logger?: EngineLogger): Promise<void> {
+    if (this.closed || this.browser?.isConnected() === true) {
+      return;
+    }
+    this.launching ??= this.launch(timeoutMs, logger);
+    await this.launching;
+  }
+
+  /** Whether a browser runs, and how many tasks it serves and has served. */
+  state(): { running: boolean; active: number; served: number } {
+    return {
+      running: this.browser?.isConnected() === true,
+      active: this.active,
+      served: this.served,
+    };
+  }
+
   release(): void {
     this.active -= 1;
     if (this.active === 0 && this.served >= this.options.restartAfter) {

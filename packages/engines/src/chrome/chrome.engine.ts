@@ -37,6 +37,8 @@ const DETECT_DEADLINE_MS = 30_000;
 const CLOSE_GRACE_MS = 5000;
 /** Quiet time of the networkidle waits, as in Puppeteer. */
 const NETWORK_QUIET_MS = 500;
+/** Time the browser may take to start ahead of the first task. */
+const WARM_TIMEOUT_MS = 30_000;
 const OUTPUTS = new Set(['pdf', 'png', 'jpg', 'webp']);
 
 type ImageFormat = 'png' | 'jpg' | 'webp';
@@ -167,6 +169,14 @@ export class ChromeEngine implements Engine {
       }
       await proxy?.close();
     }
+  }
+
+  async warm(logger?: EngineLogger): Promise<void> {
+    await this.host.warm(WARM_TIMEOUT_MS, logger);
+  }
+
+  state(): Record<string, unknown> {
+    return this.host.state();
   }
 
   async close(): Promise<void> {

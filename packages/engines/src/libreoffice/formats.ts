@@ -63,7 +63,23 @@ const FAMILIES: Readonly<Record<Family, FamilySpec>> = {
 const IMPORT_FILTERS: Readonly<Record<string, string>> = {
   csv: 'Text - txt - csv (StarCalc):44,34,76,1',
   tsv: 'Text - txt - csv (StarCalc):9,34,76,1',
+  // Writer rather than Writer/Web, loaded without a frame (see `framelessService`).
+  html: 'HTML (StarWriter)',
+  htm: 'HTML (StarWriter)',
 };
+
+/**
+ * Inputs loaded into a document model without a frame: the UI of Writer/Web aborts a
+ * long-running headless soffice (the UI files it wants are not in the -nogui packages).
+ */
+const FRAMELESS: Readonly<Record<string, string>> = {
+  html: 'com.sun.star.text.TextDocument',
+  htm: 'com.sun.star.text.TextDocument',
+};
+
+export function framelessService(inputFormat: string): string | undefined {
+  return FRAMELESS[inputFormat];
+}
 
 const FAMILY_BY_INPUT = new Map<string, Family>(
   (Object.keys(FAMILIES) as Family[]).flatMap((f) =>

@@ -1,17 +1,8 @@
-// LibreOffice adapter: one cold `soffice --convert-to` process per conversion, on a leased profile.
-import {
-  copyFile,
-  link,
-  mkdir,
-  mkdtemp,
-  readdir,
-  rename,
-  rm,
-  unlink,
-  writeFile,
-} from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, extname, join } from 'node:path';
+// LibreOffice adapter: conversions over UNO on a supervised pool of warm soffice processes.
+import { copyFile, link, mkdir, mkdtemp, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { basename, dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { AppError } from '@convertd/errors';
@@ -26,22 +17,23 @@ import type {
   EngineJob,
   EngineResult,
 } from '../engine';
+import type { EngineLogger } from '../logger';
 import { runProcess } from '../runner';
-import type { RunProcessResult } from '../runner';
 import {
   convertToArgument,
   exportFilter,
   familyOf,
+  framelessService,
   importFilterFor,
   listConversions,
   supports,
   type Family,
 } from './formats';
 import { pageRangeField, pdfSettings, readPageRange } from './options';
-import { UNO_CONVERT_SCRIPT } from './uno-script';
+import { OfficePool, type PoolState } from './office-pool';
+import type { UnoReply } from './office-process';
 import { inspectOfficeInput } from './preflight';
 import type { Inspection } from './preflight';
-import { installationUrl, ProfilePool } from './profile-pool';
 
 const DETECT_DEADLINE_MS = 30_000;
 /** Outputs that are the PDF drawn by another engine, one image per page. */
@@ -53,20 +45,29 @@ const UNO_PYTHON = '/usr/bin/python3';
 const MAX_NAME_BYTES = 255;
 /** Stems handed to soffice as they are; anything else is staged as `input`. */
 const PLAIN_STEM = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
-const BASE_ARGS = ['--headless', '--norestore', '--nologo', '--nodefault', '--nolockcheck'];
-// soffice exits 0 on these; its messages are the only signal of what went wrong.
-const LOAD_FAILED = 'source file could not be loaded';
-const STORE_FAILED = /SfxBaseModel::impl_store|Please verify input parameters/;
+const START_TIMEOUT_MS = 60_000;
+const COLD_ARGS = ['--headless', '--norestore', '--nologo', '--nodefault', '--nolockcheck'];
+const STOP_GRACE_MS = 5000;
 
 export interface LibreOfficeEngineOptions {
-  /** Directory holding the pooled user profiles; created if missing. */
+  /** Directory holding the warm processes' profiles; created if missing. */
   profileRoot: string;
-  /** The soffice executable; default `soffice` from PATH. */
+  /** The soffice launcher, for its version; default `soffice` from PATH. */
   binary?: string;
+  /** soffice.bin, which the pool starts directly; default the one beside `binary`. */
+  sofficeBin?: string;
+  /** A Python with `uno`; default LibreOffice's /usr/bin/python3. */
+  python?: string;
   /** Private working directories go here (created if missing; keep it ASCII, soffice sees it). */
   workRoot?: string;
-  /** Delay between SIGTERM and SIGKILL when a conversion is stopped; default 2000. */
-  killGraceMs?: number;
+  /** Warm processes, and conversions at once; default one per core. */
+  poolSize?: number;
+  /** Conversions a process serves before it is replaced; default 200, 0 for never. */
+  restartAfter?: number;
+  /** soffice memory past which a process is replaced; default 1 GiB, 0 for no limit. */
+  maxRssBytes?: number;
+  /** Time a quitting soffice gets before it is killed; default 5000. */
+  stopGraceMs?: number;
 }
 
 /** Converts office documents with LibreOffice's command line. */
@@ -75,16 +76,37 @@ export class LibreOfficeEngine implements Engine {
   readonly spec = LIBREOFFICE;
   private readonly binary: string;
   private readonly workRoot: string;
-  private readonly killGraceMs: number | undefined;
-  private readonly profiles: ProfilePool;
+  private readonly pool: OfficePool;
   private readonly pairs: ConversionPair[] = listConversions();
   private version: string | undefined;
 
-  constructor(options: LibreOfficeEngineOptions) {
+  constructor(private readonly options: LibreOfficeEngineOptions) {
     this.binary = options.binary ?? 'soffice';
     this.workRoot = options.workRoot ?? tmpdir();
-    this.killGraceMs = options.killGraceMs;
-    this.profiles = new ProfilePool(options.profileRoot);
+    this.pool = new OfficePool({
+      size: Math.max(1, options.poolSize ?? availableParallelism()),
+      restartAfter: options.restartAfter ?? 200,
+      maxRssBytes: options.maxRssBytes ?? 2 ** 30,
+      root: options.profileRoot,
+      sofficeBin: options.sofficeBin ?? sofficeBinBeside(this.binary),
+      python: options.python ?? UNO_PYTHON,
+      startTimeoutMs: START_TIMEOUT_MS,
+      stopGraceMs: options.stopGraceMs ?? STOP_GRACE_MS,
+    });
+  }
+
+  /** Starts the pool's processes; the worker calls it before it takes tasks. */
+  async warm(logger?: EngineLogger): Promise<void> {
+    const started = Date.now();
+    await this.pool.warm();
+    logger?.info(
+      { engine: this.name, durationMs: Date.now() - started, pool: this.pool.state() },
+      'LibreOffice pool warm',
+    );
+  }
+
+  state(): PoolState & Record<string, unknown> {
+    return { ...this.pool.state() };
   }
 
   async detect(): Promise<{ version: string } | null> {
@@ -200,49 +222,67 @@ export class LibreOfficeEngine implements Engine {
     const inspection = await inspectOfficeInput(req.inputPath, req.inputFormat);
     req.logger?.debug({ engine: this.name, inspection }, 'input inspected');
     const password = typeof req.options.password === 'string' ? req.options.password : '';
-    // 'encrypted': maybe only with the default "VelvetSweatshop" password, which soffice tries.
+    // 'encrypted': maybe only with the default "VelvetSweatshop" password, which LibreOffice tries.
     const needsPassword =
       inspection.kind === 'encrypted' ||
       (inspection.kind === 'reject' && inspection.code === 'PASSWORD_REQUIRED');
-    if (needsPassword && password) {
-      return this.convertWithPassword(req, family, settings, password, deadlineAt);
-    }
-    if (inspection.kind === 'reject') {
+    if (inspection.kind === 'reject' && !(needsPassword && password)) {
       throw new AppError(inspection.code, {
         details: { engine: this.name, reason: inspection.reason },
       });
     }
 
-    // soffice gets a link in a private directory, named `<stem>.<format>`: the extension steers its
-    // type detection, and a stem that is not plain ASCII (or starts with '-') becomes `input`, so
-    // odd names cannot trip its argv and locale handling. Plain stems are kept because Calc shows
-    // the file name as the sheet name of a CSV and Writer fields may print it.
+    // The input is linked into a private directory as `<stem>.<format>`: the extension steers
+    // LibreOffice's type detection, and a stem that is not plain ASCII (or starts with '-')
+    // becomes `input`. Plain stems are kept because Calc shows the file name as the sheet name
+    // of a CSV and Writer fields may print it.
     await mkdir(this.workRoot, { recursive: true });
     const work = await mkdtemp(join(this.workRoot, 'convertd-lo-'));
     try {
       const stem = stagingStem(req.inputPath);
       const input = join(work, `${stem}.${req.inputFormat}`);
       const outDir = join(work, 'out');
+      const main = `${stem}.${req.outputFormat}`;
       await linkOrCopy(req.inputPath, input);
       await mkdir(outDir);
-      await mkdir(join(work, 'tmp'));
-      const args = [...BASE_ARGS];
+      const filter = exportFilter(family, req.outputFormat);
       const importFilter = importFilterFor(req.inputFormat);
-      if (importFilter !== undefined) {
-        args.push(`--infilter=${importFilter}`);
+      const frameless = framelessService(req.inputFormat);
+      const started = Date.now();
+      if (frameless !== undefined && req.outputFormat === 'pdf' && !password) {
+        // PDF export needs a view, and HTML with a view aborts a long-running soffice: a
+        // one-shot soffice ends before that happens.
+        await this.convertCold(req, family, settings, work, input, outDir, deadlineAt);
+      } else {
+        const reply = await this.pool.convert(
+          {
+            input: pathToFileURL(input).href,
+            output: pathToFileURL(join(outDir, main)).href,
+            filter: filter.name,
+            ...(filter.options === undefined ? {} : { filterOptions: filter.options }),
+            filterData: Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, v.value])),
+            ...(importFilter === undefined ? {} : { importFilter }),
+            ...(password ? { password } : {}),
+            ...(frameless === undefined ? {} : { frameless }),
+          },
+          deadlineAt - Date.now(),
+          req.signal,
+        );
+        if (!reply.ok) {
+          throw failureError(
+            reply,
+            inspection,
+            password !== '',
+            pageRange === undefined ? undefined : pageRangeField(req.options),
+          );
+        }
       }
 
-      args.push('--convert-to', convertToArgument(family, req.outputFormat, settings));
-      args.push('--outdir', outDir, input);
-      const run = await this.runOnProfile(args, work, deadlineAt, req);
       const produced = await readdir(outDir);
-      const main = `${stem}.${req.outputFormat}`;
       if (!produced.includes(main)) {
-        throw missingOutputError(
-          run,
-          inspection,
-          pageRange === undefined ? undefined : pageRangeField(req.options),
-        );
+        throw new AppError('ENGINE_FAILED', {
+          details: { engine: this.name, reason: 'no output' },
+        });
       }
 
       const files = [await moveFile(join(outDir, main), req.outputDir, outputName(req))];
@@ -251,7 +291,7 @@ export class LibreOfficeEngine implements Engine {
       }
 
       req.logger?.debug(
-        { engine: this.name, files: files.length, durationMs: run.durationMs },
+        { engine: this.name, files: files.length, durationMs: Date.now() - started },
         'engine converted',
       );
 
@@ -262,140 +302,101 @@ export class LibreOfficeEngine implements Engine {
   }
 
   async close(): Promise<void> {
-    await this.profiles.close();
+    await this.pool.close();
   }
 
-  /**
-   * An encrypted document opened with the user's password: soffice's command line has no way to
-   * pass one, so a small UNO script (run by LibreOffice's Python) loads and stores it instead.
-   */
-  private async convertWithPassword(
+  /** One `soffice --convert-to` on a profile of its own inside `work`. */
+  private async convertCold(
     req: ConvertRequest,
     family: Family,
-    settings: Record<string, { value: unknown }>,
-    password: string,
+    settings: ReturnType<typeof pdfSettings>,
+    work: string,
+    input: string,
+    outDir: string,
     deadlineAt: number,
-  ): Promise<ConvertResult> {
-    await mkdir(this.workRoot, { recursive: true });
-    const work = await mkdtemp(join(this.workRoot, 'convertd-lo-'));
-    const profile = await this.profiles.acquire();
-    let wipe = true;
-    try {
-      const input = join(work, `input.${req.inputFormat}`);
-      const output = join(work, `output.${req.outputFormat}`);
-      await linkOrCopy(req.inputPath, input);
-      await mkdir(join(work, 'tmp'));
-      const filter = exportFilter(family, req.outputFormat);
-      const job = {
-        soffice: this.binary === 'soffice' ? '/usr/bin/soffice' : this.binary,
-        profile: installationUrl(profile),
-        pipe: `convertd-${basename(work)}`,
-        startSec: 30,
-        input: pathToFileURL(input).href,
-        output: pathToFileURL(output).href,
-        password,
-        filter: filter.name,
-        filterOptions: filter.options,
-        filterData: Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, v.value])),
-        importFilter: importFilterFor(req.inputFormat),
-      };
-      const script = join(work, 'uno-convert.py');
-      await writeFile(script, UNO_CONVERT_SCRIPT);
-      const run = await runProcess(UNO_PYTHON, [script], {
-        cwd: work,
-        env: sofficeEnv(work),
-        inheritEnv: false,
-        input: JSON.stringify(job),
-        deadlineMs: deadlineAt - Date.now(),
-        okExitCodes: [0, 3, 4, 5, 10],
-        ...(req.signal === undefined ? {} : { signal: req.signal }),
-        ...(req.logger === undefined ? {} : { logger: req.logger }),
-        ...(this.killGraceMs === undefined ? {} : { killGraceMs: this.killGraceMs }),
-      });
-      wipe = false;
-      if (run.exitCode === 3) {
-        throw new AppError('PASSWORD_INVALID', { details: { engine: this.name } });
-      }
-      if (run.exitCode !== 0) {
-        throw new AppError('ENGINE_FAILED', {
-          details: {
-            engine: this.name,
-            reason: `uno exit ${run.exitCode}`,
-            stderrTail: run.stderr.slice(-2048),
-          },
-        });
-      }
-
-      return { files: [await moveFile(output, req.outputDir, outputName(req))] };
-    } finally {
-      await this.profiles.release(profile, { wipe });
-      await rm(work, { recursive: true, force: true });
-    }
-  }
-
-  private async runOnProfile(
-    args: string[],
-    cwd: string,
-    deadlineAt: number,
-    req: ConvertRequest,
-  ): Promise<RunProcessResult> {
-    // TODO(#4): warm pool over UNO instead of a cold soffice (~0.9 s) per conversion.
-    const profile = await this.profiles.acquire();
-    let wipe = true;
-    try {
-      const result = await runProcess(
-        this.binary,
-        [`-env:UserInstallation=${installationUrl(profile)}`, ...args],
-        {
-          cwd,
-          // Documents are untrusted: soffice gets no secrets from the worker's environment, and
-          // its temp and home files go with the work directory, even after a kill.
-          // TODO(#7): sandbox soffice (no network, read-only file system outside `cwd`).
-          env: sofficeEnv(cwd),
-          inheritEnv: false,
-          deadlineMs: deadlineAt - Date.now(),
-          ...(req.signal === undefined ? {} : { signal: req.signal }),
-          ...(req.logger === undefined ? {} : { logger: req.logger }),
-          ...(this.killGraceMs === undefined ? {} : { killGraceMs: this.killGraceMs }),
-        },
-      );
-      wipe = false;
-
-      return result;
-    } finally {
-      await this.profiles.release(profile, { wipe });
-    }
+  ): Promise<void> {
+    await mkdir(join(work, 'tmp'), { recursive: true });
+    const importFilter = importFilterFor(req.inputFormat);
+    const args = [
+      `-env:UserInstallation=${pathToFileURL(join(work, 'profile')).href}`,
+      ...COLD_ARGS,
+      ...(importFilter === undefined ? [] : [`--infilter=${importFilter}`]),
+      '--convert-to',
+      convertToArgument(family, req.outputFormat, settings),
+      '--outdir',
+      outDir,
+      input,
+    ];
+    await runProcess(this.binary, args, {
+      cwd: work,
+      // Documents are untrusted: soffice gets no secrets from the worker's environment.
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        HOME: work,
+        TMPDIR: join(work, 'tmp'),
+        LANG: process.env['LANG'] ?? 'C.UTF-8',
+      },
+      inheritEnv: false,
+      deadlineMs: deadlineAt - Date.now(),
+      ...(req.signal === undefined ? {} : { signal: req.signal }),
+      ...(req.logger === undefined ? {} : { logger: req.logger }),
+    });
   }
 }
 
-function missingOutputError(
-  run: RunProcessResult,
+/** The task error for a conversion the UNO helper reported as failed. */
+function failureError(
+  reply: Extract<UnoReply, { ok: false }>,
   inspection: Inspection,
+  withPassword: boolean,
   /** The page-range option's name when one was requested. */
   pageRangeOption: string | undefined,
 ): AppError {
-  const output = `${run.stdout}\n${run.stderr}`;
-  const details = { engine: 'libreoffice', stderrTail: run.stderr.slice(-4096) };
-  if (output.includes(LOAD_FAILED)) {
-    // An encrypted file that fails to load was not opened by any default password.
-    const code = inspection.kind === 'encrypted' ? 'PASSWORD_REQUIRED' : 'INPUT_CORRUPT';
-
-    return new AppError(code, { details: { ...details, reason: 'load failed' } });
+  const details = { engine: 'libreoffice', reason: `${reply.stage} failed`, error: reply.error };
+  if (reply.stage === 'bridge') {
+    return new AppError('ENGINE_CRASHED', { details });
   }
-
-  if (!STORE_FAILED.test(output)) {
-    return new AppError('ENGINE_FAILED', { details: { ...details, reason: 'no output' } });
+  if (reply.stage === 'load') {
+    // An encrypted file that fails to load was not opened by its password or a default one.
+    if (inspection.kind === 'encrypted' || (inspection.kind === 'reject' && withPassword)) {
+      return new AppError(withPassword ? 'PASSWORD_INVALID' : 'PASSWORD_REQUIRED', { details });
+    }
+    return new AppError('INPUT_CORRUPT', { details });
   }
 
   // The PDF export refuses a range that selects no page of the document (e.g. "20-30" of 13).
   if (pageRangeOption !== undefined) {
     return new AppError('INVALID_DATA', {
       errors: { [pageRangeOption]: ['The page range selects no page of the document.'] },
-      details: { ...details, reason: 'export failed' },
+      details,
     });
   }
 
-  return new AppError('ENGINE_FAILED', { details: { ...details, reason: 'export failed' } });
+  return new AppError('ENGINE_FAILED', { details });
+}
+
+/** soffice.bin beside the `soffice` launcher (Debian: /usr/lib/libreoffice/program). */
+function sofficeBinBeside(binary: string): string {
+  const found = (process.env['PATH'] ?? '/usr/bin:/bin')
+    .split(':')
+    .map((dir) => join(dir, binary))
+    .find((candidate) => {
+      try {
+        realpathSync(candidate);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  const launcher = binary.includes('/') ? binary : found;
+  if (launcher === undefined) {
+    return '/usr/lib/libreoffice/program/soffice.bin';
+  }
+  try {
+    return join(dirname(realpathSync(launcher)), 'soffice.bin');
+  } catch {
+    return '/usr/lib/libreoffice/program/soffice.bin';
+  }
 }
 
 async function linkOrCopy(from: string, to: string): Promise<void> {
@@ -421,22 +422,6 @@ async function moveFile(from: string, dir: string, name: string): Promise<string
   }
 
   return to;
-}
-
-function sofficeEnv(work: string): Record<string, string> {
-  const env: Record<string, string> = {
-    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-    HOME: work,
-    TMPDIR: join(work, 'tmp'),
-    // soffice decodes argv paths with the locale's charset.
-    LANG: process.env['LANG'] ?? 'C.UTF-8',
-  };
-  const lcAll = process.env['LC_ALL'];
-  if (lcAll !== undefined && lcAll !== '') {
-    env['LC_ALL'] = lcAll;
-  }
-
-  return env;
 }
 
 function stagingStem(inputPath: string): string {

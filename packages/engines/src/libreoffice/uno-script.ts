@@ -1,16 +1,23 @@
-// The UNO script run by LibreOffice's Python when a document needs its password; kept as a
-// string so that it travels with the code wherever it is bundled, and written into the work dir.
-export const UNO_CONVERT_SCRIPT = String.raw`# One conversion over UNO, for what soffice's command line cannot do: opening a document with a
-# password. Run with LibreOffice's own Python (/usr/bin/python3 on Debian, which has the uno module).
-# The job arrives as JSON on stdin so that the password never shows in a process list.
-# Exit codes: 0 done, 3 wrong password, 4 load failed, 5 store failed, 10 soffice did not start.
-import json
-import subprocess
+// The UNO helper of the warm LibreOffice pool, run by LibreOffice's own Python; kept as a string
+// so that it travels with the code wherever it is bundled, and written next to the profiles.
+//
+// Protocol, one JSON object a line. The first line on stdin is `{"pipe", "startSec"}`: the helper
+// connects to the soffice that listens on that pipe and answers `{"ready": true}` (or exits 10).
+// Then each line is a conversion, `{"input", "output", "filter", "filterOptions"?, "filterData"?,
+// "importFilter"?, "password"?, "frameless"?}` with file URLs (`frameless`: the document service to
+// load into without a frame), answered by `{"ok": true}` or
+// `{"ok": false, "stage": "load" | "store" | "bridge", "error": "<exception class>"}`;
+// `{"terminate": true}` asks soffice to quit. Passwords travel on stdin, never in a process list.
+export const UNO_HELPER_SCRIPT = String.raw`import json
 import sys
 import time
 
 import uno
 from com.sun.star.beans import PropertyValue
+
+# Documents are untrusted: no macros, no updates of linked content from elsewhere.
+NEVER_EXECUTE = 0
+NO_UPDATE = 0
 
 
 def prop(name, value):
@@ -20,79 +27,113 @@ def prop(name, value):
     return p
 
 
-def main():
-    job = json.loads(sys.stdin.read())
-    connect = "pipe,name=%s;urp;StarOffice.ComponentContext" % job["pipe"]
-    soffice = subprocess.Popen(
-        [
-            job["soffice"],
-            "-env:UserInstallation=" + job["profile"],
-            "--headless",
-            "--invisible",
-            "--norestore",
-            "--nologo",
-            "--nodefault",
-            "--nolockcheck",
-            "--accept=" + connect,
-        ]
+def reply(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def connect(pipe, start_sec):
+    url = "uno:pipe,name=%s;urp;StarOffice.ComponentContext" % pipe
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext(
+        "com.sun.star.bridge.UnoUrlResolver", local
     )
-    desktop = None
+    give_up = time.time() + start_sec
+    while True:
+        try:
+            ctx = resolver.resolve(url)
+            return ctx
+        except Exception:
+            if time.time() > give_up:
+                return None
+            time.sleep(0.05)
+
+
+def bridge_alive(desktop):
+    # After a failed call: is soffice still there, or did it crash or get killed?
     try:
-        local = uno.getComponentContext()
-        resolver = local.ServiceManager.createInstanceWithContext(
-            "com.sun.star.bridge.UnoUrlResolver", local
-        )
-        give_up = time.time() + job["startSec"]
-        while True:
-            try:
-                ctx = resolver.resolve("uno:" + connect)
-                break
-            except Exception:
-                if time.time() > give_up or soffice.poll() is not None:
-                    return 10
-                time.sleep(0.1)
+        desktop.getCurrentComponent()
+        return True
+    except Exception:
+        return False
 
-        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        load = [prop("Hidden", True), prop("ReadOnly", True), prop("Password", job["password"])]
-        if job.get("importFilter"):
-            name, _, options = job["importFilter"].partition(":")
-            load += [prop("FilterName", name), prop("FilterOptions", options)]
-        try:
+
+def load_frameless(ctx, job, load):
+    # HTML opens in Writer/Web, whose toolbars need UI files the headless packages lack: with a
+    # frame, a long-running soffice aborts on them. A model without a frame or view has no UI.
+    doc = ctx.ServiceManager.createInstanceWithContext(job["frameless"], ctx)
+    doc.load(tuple(load + [prop("URL", job["input"])]))
+    return doc
+
+
+def convert(ctx, desktop, job):
+    load = [
+        prop("Hidden", True),
+        prop("ReadOnly", True),
+        prop("MacroExecutionMode", NEVER_EXECUTE),
+        prop("UpdateDocMode", NO_UPDATE),
+    ]
+    if job.get("password"):
+        load.append(prop("Password", job["password"]))
+    if job.get("importFilter"):
+        name, _, options = job["importFilter"].partition(":")
+        load += [prop("FilterName", name), prop("FilterOptions", options)]
+    try:
+        if job.get("frameless"):
+            doc = load_frameless(ctx, job, load)
+        else:
             doc = desktop.loadComponentFromURL(job["input"], "_blank", 0, tuple(load))
-        except Exception as err:
-            # A wrong password surfaces as a failed load; say which, the caller knows it was encrypted.
-            sys.stderr.write("load failed: %s\n" % type(err).__name__)
-            return 3
-        if doc is None:
-            return 3
+    except Exception as err:
+        stage = "load" if bridge_alive(desktop) else "bridge"
+        return {"ok": False, "stage": stage, "error": type(err).__name__}
+    if doc is None:
+        return {"ok": False, "stage": "load", "error": "None"}
 
-        store = [prop("FilterName", job["filter"])]
-        if job.get("filterData"):
-            data = tuple(prop(k, v) for k, v in job["filterData"].items())
-            store.append(prop("FilterData", uno.Any("[]com.sun.star.beans.PropertyValue", data)))
-        if job.get("filterOptions"):
-            store.append(prop("FilterOptions", job["filterOptions"]))
+    store = [prop("FilterName", job["filter"]), prop("Overwrite", True)]
+    if job.get("filterData"):
+        data = tuple(prop(k, v) for k, v in job["filterData"].items())
+        store.append(prop("FilterData", uno.Any("[]com.sun.star.beans.PropertyValue", data)))
+    if job.get("filterOptions"):
+        store.append(prop("FilterOptions", job["filterOptions"]))
+    try:
+        uno.invoke(doc, "storeToURL", (job["output"], tuple(store)))
+    except Exception as err:
+        stage = "store" if bridge_alive(desktop) else "bridge"
+        return {"ok": False, "stage": stage, "error": type(err).__name__}
+    finally:
         try:
-            uno.invoke(doc, "storeToURL", (job["output"], tuple(store)))
-        except Exception as err:
-            sys.stderr.write("store failed: %s\n" % type(err).__name__)
-            return 5
-        finally:
+            doc.close(True)
+        except Exception:
             try:
-                doc.close(True)
+                doc.dispose()
             except Exception:
                 pass
-        return 0
-    finally:
-        if desktop is not None:
+    return {"ok": True}
+
+
+def main():
+    setup = json.loads(sys.stdin.readline())
+    ctx = connect(setup["pipe"], setup["startSec"])
+    if ctx is None:
+        return 10
+    desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+    reply({"ready": True})
+    while True:
+        line = sys.stdin.readline()
+        if not line:
+            return 0
+        job = json.loads(line)
+        if job.get("terminate"):
             try:
                 desktop.terminate()
             except Exception:
                 pass
+            reply({"ok": True})
+            return 0
         try:
-            soffice.wait(timeout=10)
-        except Exception:
-            soffice.kill()
+            reply(convert(ctx, desktop, job))
+        except Exception as err:
+            reply({"ok": False, "stage": "bridge", "error": type(err).__name__})
 
 
 sys.exit(main())
