@@ -91,3 +91,16 @@ describe('pdf export options', () => {
     expect(outline(await toPdf(page, { bookmarks: false }))).toBe('');
   });
 });
+
+describe('tracked changes', () => {
+  // delins.docx deletes a paragraph about a pendant and inserts one about Apache Tika's releases.
+  it('are accepted in the PDF unless include_markup asks for the revision marks', async () => {
+    const clean = await pdfText(await toPdf('delins.docx', {}));
+    const marked = await pdfText(await toPdf('delins.docx', { include_markup: true }));
+
+    expect(clean).not.toContain('pendant');
+    expect(clean).toContain('Apache Tika 0.3 has been released');
+    expect(marked).toContain('pendant');
+    expect(marked).toContain('Apache Tika 0.3 has been released');
+  });
+});

@@ -44,7 +44,8 @@ const PDF_OPTIONS: readonly OptionSpec[] = [
     name: 'include_markup',
     type: 'boolean',
     default: false,
-    description: 'Comments as PDF annotations.',
+    description:
+      'Comments as PDF annotations and tracked changes as revision marks; when false, changes are accepted.',
   },
 ];
 

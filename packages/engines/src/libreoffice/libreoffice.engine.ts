@@ -264,6 +264,12 @@ export class LibreOfficeEngine implements Engine {
             ...(importFilter === undefined ? {} : { importFilter }),
             ...(password ? { password } : {}),
             ...(frameless === undefined ? {} : { frameless }),
+            // `include_markup: false` (the default): a clean PDF, without revision marks.
+            ...(family === 'writer' &&
+            req.outputFormat === 'pdf' &&
+            req.options.include_markup !== true
+              ? { acceptChanges: true }
+              : {}),
           },
           deadlineAt - Date.now(),
           req.signal,

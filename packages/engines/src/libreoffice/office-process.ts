@@ -41,6 +41,8 @@ export interface UnoJob {
   password?: string;
   /** A document service to load into without a frame, e.g. com.sun.star.text.TextDocument. */
   frameless?: string;
+  /** Accept the document's tracked changes before it is stored. */
+  acceptChanges?: boolean;
 }
 
 export type UnoReply =

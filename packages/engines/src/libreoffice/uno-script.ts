@@ -4,7 +4,7 @@
 // Protocol, one JSON object a line. The first line on stdin is `{"pipe", "startSec"}`: the helper
 // connects to the soffice that listens on that pipe and answers `{"ready": true}` (or exits 10).
 // Then each line is a conversion, `{"input", "output", "filter", "filterOptions"?, "filterData"?,
-// "importFilter"?, "password"?, "frameless"?}` with file URLs (`frameless`: the document service to
+// "importFilter"?, "password"?, "frameless"?, "acceptChanges"?}` with file URLs (`frameless`: the document service to
 // load into without a frame), answered by `{"ok": true}` or
 // `{"ok": false, "stage": "load" | "store" | "bridge", "error": "<exception class>"}`;
 // `{"terminate": true}` asks soffice to quit. Passwords travel on stdin, never in a process list.
@@ -66,10 +66,21 @@ def load_frameless(ctx, job, load):
     return doc
 
 
+def accept_changes(ctx, doc):
+    # The document as it reads with its tracked changes accepted, without revision marks.
+    try:
+        helper = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.DispatchHelper", ctx)
+        frame = doc.getCurrentController().getFrame()
+        helper.executeDispatch(frame, ".uno:AcceptAllTrackedChanges", "", 0, ())
+    except Exception:
+        pass
+
+
 def convert(ctx, desktop, job):
     load = [
         prop("Hidden", True),
-        prop("ReadOnly", True),
+        # Accepting tracked changes edits the document (in memory; it is never stored back).
+        prop("ReadOnly", not job.get("acceptChanges")),
         prop("MacroExecutionMode", NEVER_EXECUTE),
         prop("UpdateDocMode", NO_UPDATE),
     ]
@@ -88,6 +99,8 @@ def convert(ctx, desktop, job):
         return {"ok": False, "stage": stage, "error": type(err).__name__}
     if doc is None:
         return {"ok": False, "stage": "load", "error": "None"}
+    if job.get("acceptChanges"):
+        accept_changes(ctx, doc)
 
     store = [prop("FilterName", job["filter"]), prop("Overwrite", True)]
     if job.get("filterData"):
