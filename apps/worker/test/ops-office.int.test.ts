@@ -21,6 +21,17 @@ function pdfInfo(file: string, ...args: string[]): string {
 }
 
 describe('office documents', () => {
+  it('has its warm LibreOffice processes running before the first task', () => {
+    const worker = sdk.stack.worker!;
+    const office = worker.context.engines.get('libreoffice')!.engine;
+
+    expect(office.state?.()).toMatchObject({
+      size: worker.context.config.workerConcurrency,
+      live: worker.context.config.workerConcurrency,
+      busy: 0,
+    });
+  });
+
   it('converts each page of a presentation to PNG', async () => {
     const job = await run('office/SampleShow.ppt', {
       operation: 'convert',
