@@ -1,6 +1,7 @@
-// `pnpm bench [office] [html] [images] [orchestration] [memory] [--quick]`: convertd against the
-// tools people run instead, side by side on this machine. Prints a table per section and writes
-// bench/results/<date>.json (with --quick, bench/.cache/results/ instead: a smoke check only).
+// `pnpm bench [office] [html] [images] [orchestration] [memory] [--quick] [--profile]`: convertd
+// against the tools people run instead, side by side on this machine. Prints a table per section
+// and writes bench/results/<date>.json. --quick (fewer files, a smoke check) and --profile (CPU
+// profiles of the gateway and the worker during orchestration) write to bench/.cache/results/.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -43,12 +44,13 @@ const log = pino(
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
-  const unknown = args.filter((a) => a.startsWith('-') && a !== '--quick');
+  const profile = args.includes('--profile');
+  const unknown = args.filter((a) => a.startsWith('-') && a !== '--quick' && a !== '--profile');
   const wanted = args.filter((a) => !a.startsWith('-'));
   const bad = wanted.filter((name) => !(name in SECTIONS));
   if (unknown.length > 0 || bad.length > 0) {
     process.stderr.write(
-      `unknown ${[...unknown, ...bad].join(', ')}; usage: pnpm bench [${Object.keys(SECTIONS).join('] [')}] [--quick]\n`,
+      `unknown ${[...unknown, ...bad].join(', ')}; usage: pnpm bench [${Object.keys(SECTIONS).join('] [')}] [--quick] [--profile]\n`,
     );
     return 2;
   }
@@ -75,7 +77,8 @@ async function main(): Promise<number> {
 
   const machine = await machineFacts();
   const date = new Date().toISOString().slice(0, 10);
-  const resultsDir = quick ? path.join(CACHE, 'results') : path.join(BENCH_DIR, 'results');
+  const resultsDir =
+    quick || profile ? path.join(CACHE, 'results') : path.join(BENCH_DIR, 'results');
   const resultsPath = path.join(resultsDir, `${date}.json`);
   process.stdout.write(
     `convertd bench ${date}: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ` +
@@ -93,6 +96,7 @@ async function main(): Promise<number> {
         tmpRoot,
         cores: machine.cores,
         quick,
+        profile,
         signal: AbortSignal.any([
           interrupted.signal,
           AbortSignal.timeout(SECTIONS[name]!.deadlineMs),

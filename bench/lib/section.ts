@@ -10,6 +10,8 @@ export interface SectionContext {
   tmpRoot: string;
   cores: number;
   quick: boolean;
+  /** Have the gateway and the worker write CPU profiles (a diagnostic run: figures are lower). */
+  profile: boolean;
   /** Aborts at the section's deadline or on Ctrl-C. */
   signal: AbortSignal;
   log: Logger;

@@ -35,6 +35,8 @@ export interface StackOptions {
   /** Where the run keeps its temporary dirs; the stack makes one below it. */
   tmpRoot: string;
   env?: Record<string, string>;
+  /** Extra node flags for the gateway and the worker (e.g. --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -74,11 +76,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const env = { ...settings, DATABASE_URL: databaseUrl };
     for (const app of ['gateway', 'worker']) {
       daemons.push(
-        startDaemon(process.execPath, ['--import', 'tsx', `apps/${app}/src/main.ts`], {
-          cwd: REPO,
-          env,
-          logFile: path.join(root, `${app}.log`),
-        }),
+        startDaemon(
+          process.execPath,
+          [...(options.nodeArgs ?? []), '--import', 'tsx', `apps/${app}/src/main.ts`],
+          {
+            cwd: REPO,
+            env,
+            logFile: path.join(root, `${app}.log`),
+          },
+        ),
       );
     }
     const url = `http://127.0.0.1:${settings.PORT}`;

@@ -2,8 +2,13 @@
 // once the job has ended, 32 at a time for 30 s. References show where the time goes: one job at
 // a time, the gateway's bare HTTP rate (/healthz), the same load with more worker concurrency,
 // and the CPU each process spent per job.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
 import { ConvertdClient, assertFinished } from '../lib/client';
 import { cpuBetween, cpuSnapshot, postgresBackends } from '../lib/cpu';
+import { CACHE } from '../lib/inputs';
+import { summariseProfiles, type ProfileSummary } from '../lib/profile';
 import type { Section, SectionContext, TargetCheck } from '../lib/section';
 import { startStack, type Stack } from '../lib/stack';
 import { runFor, type ContenderFigures, type ItemResult } from '../lib/stats';
@@ -17,8 +22,10 @@ export const orchestration: Section = async (ctx) => {
   const durationMs = ctx.quick ? 5_000 : 30_000;
   const contenders: ContenderFigures[] = [];
   const cpu: Record<string, unknown> = {};
+  const profiles = path.join(CACHE, 'profiles', new Date().toISOString().replace(/[:.]/g, '-'));
+  const nodeArgs = ctx.profile ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : [];
 
-  await withStack(ctx, {}, async (stack, job) => {
+  await withStack(ctx, {}, nodeArgs, async (stack, job) => {
     const main = await measured(stack, () =>
       runFor('convertd sync jobs', durationMs, CONCURRENCY, job, ctx.signal),
     );
@@ -47,7 +54,8 @@ export const orchestration: Section = async (ctx) => {
       ),
     );
   });
-  await withStack(ctx, { WORKER_CONCURRENCY: String(WIDE_WORKER) }, async (stack, job) => {
+  const profiled = ctx.profile ? await profileLines(profiles) : null;
+  await withStack(ctx, { WORKER_CONCURRENCY: String(WIDE_WORKER) }, [], async (stack, job) => {
     const wide = await measured(stack, () =>
       runFor(
         `WORKER_CONCURRENCY=${WIDE_WORKER} (reference)`,
@@ -87,11 +95,18 @@ export const orchestration: Section = async (ctx) => {
     contenders,
     baseline: main.name,
     targets,
-    lines: Object.entries(cpu).map(
-      ([run, use]) => `  CPU per job (${run}): ${JSON.stringify(use)}`,
-    ),
-    setup: { concurrency: CONCURRENCY, durationMs, payloadBytes: PAYLOAD.length, logLevel: 'warn' },
-    extra: { cpu },
+    lines: [
+      ...Object.entries(cpu).map(([run, use]) => `  CPU per job (${run}): ${JSON.stringify(use)}`),
+      ...(profiled?.lines ?? []),
+    ],
+    setup: {
+      concurrency: CONCURRENCY,
+      durationMs,
+      payloadBytes: PAYLOAD.length,
+      logLevel: 'warn',
+      profiled: ctx.profile,
+    },
+    extra: { cpu, ...(profiled ? { profiles: profiled.summaries } : {}) },
   };
 };
 
@@ -100,9 +115,10 @@ type Job = () => Promise<ItemResult>;
 async function withStack(
   ctx: SectionContext,
   env: Record<string, string>,
+  nodeArgs: string[],
   body: (stack: Stack, job: Job) => Promise<void>,
 ): Promise<void> {
-  const stack = await startStack({ tmpRoot: ctx.tmpRoot, env });
+  const stack = await startStack({ tmpRoot: ctx.tmpRoot, env, nodeArgs });
   try {
     const client = new ConvertdClient(stack.url, stack.syncUrl, stack.key);
     const job: Job = async () => {
@@ -156,4 +172,19 @@ async function measured(stack: Stack, measure: () => Promise<ContenderFigures>) 
       machineBusyPct: use.machineBusyPct,
     },
   };
+}
+
+/** Where the profiled processes spent their CPU, by package (files kept for a closer look). */
+async function profileLines(
+  dir: string,
+): Promise<{ lines: string[]; summaries: ProfileSummary[] }> {
+  await fs.mkdir(dir, { recursive: true });
+  const summaries = await summariseProfiles(dir);
+  const lines = summaries.map(
+    (s) =>
+      `  profile ${s.file} (${s.totalMs} ms CPU): ` +
+      s.byPackage.map((p) => `${p.name} ${p.pct}%`).join(', '),
+  );
+
+  return { lines: [...lines, `  profiles in ${path.relative(process.cwd(), dir)}`], summaries };
 }
