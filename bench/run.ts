@@ -33,7 +33,10 @@ const SECTIONS: Record<string, { run: Section; deadlineMs: number }> = {
 interface ResultsFile {
   date: string;
   machine: MachineFacts;
-  sections: Record<string, SectionResult & { commit: string; quick: boolean; command: string }>;
+  sections: Record<
+    string,
+    SectionResult & { commit: string; uncommitted: string[]; quick: boolean; command: string }
+  >;
 }
 
 const log = pino(
@@ -164,7 +167,13 @@ async function saveSection(
     machine: run.machine,
     sections: {
       ...previous?.sections,
-      [result.name]: { ...result, commit: run.machine.commit, quick: run.quick, command },
+      [result.name]: {
+        ...result,
+        commit: run.machine.commit,
+        uncommitted: run.machine.uncommitted,
+        quick: run.quick,
+        command,
+      },
     },
   };
   await fs.writeFile(file, `${JSON.stringify(next, null, 2)}\n`);

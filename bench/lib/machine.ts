@@ -16,7 +16,7 @@ export interface MachineFacts {
   kernel: string;
   node: string;
   commit: string;
-  /** Files changed in the work tree when the run started (the figures may include them). */
+  /** Files changed or new in the work tree when the run started (the figures include them). */
   uncommitted: string[];
   engines: Record<string, string>;
 }
@@ -24,7 +24,7 @@ export interface MachineFacts {
 export async function machineFacts(): Promise<MachineFacts> {
   const [commit, status, ...versions] = await Promise.all([
     text('git', ['-C', REPO, 'rev-parse', 'HEAD']),
-    text('git', ['-C', REPO, 'status', '--porcelain', '--untracked-files=no']),
+    text('git', ['-C', REPO, 'status', '--porcelain'], false),
     text('/usr/bin/soffice', ['--version']),
     text('/usr/bin/chromium', ['--version']),
     text('/usr/bin/convert', ['-version']),
@@ -53,10 +53,11 @@ export async function machineFacts(): Promise<MachineFacts> {
   };
 }
 
-async function text(cmd: string, args: string[]): Promise<string> {
+async function text(cmd: string, args: string[], trim = true): Promise<string> {
   try {
     const { stdout, stderr } = await exec(cmd, args, { timeout: 30_000 });
-    return (stdout || stderr).trim();
+    const out = stdout || stderr;
+    return trim ? out.trim() : out;
   } catch {
     return '';
   }
