@@ -94,8 +94,11 @@ export async function startWorker(
     events,
     route: makeRouter(config.engineDefaultVersions, () => {
       // This worker's own engines count even before its first advertisement is read back.
-      const live = served.get();
-      return new Set([...(live ?? []), ...engines.keys()]);
+      const live = new Map(served.get() ?? []);
+      for (const e of engines.values()) {
+        live.set(e.name, [...(live.get(e.name) ?? []), e.version]);
+      }
+      return live;
     }),
     engines,
     hostName,

@@ -3,9 +3,17 @@ import {
   findLostTasks,
   findStrandedTasks,
   findUploadsInProgress,
+  rerouteStranded,
   revertUpload,
 } from '@convertd/db';
-import { UPLOAD_LEASE_SEC, uploadLeaseKey } from '@convertd/queue';
+import {
+  listEngines,
+  servedVersions,
+  UPLOAD_LEASE_SEC,
+  uploadLeaseKey,
+  type ServedVersions,
+} from '@convertd/queue';
+import { versionMatches } from '@convertd/api';
 
 import type { WorkerContext } from './context';
 import { publish } from './runner';
@@ -24,8 +32,9 @@ export function startSweeps(ctx: WorkerContext): { stop(): void } {
 }
 
 /**
- * Re-queues ready tasks that Redis lost and running tasks whose queue entry vanished, and gives
- * back uploads whose gateway died mid-upload.
+ * Re-queues ready tasks that Redis lost and running tasks whose queue entry vanished, routes
+ * again tasks left on a version queue nobody consumes, and gives back uploads whose gateway died
+ * mid-upload.
  */
 export async function sweepOnce(ctx: WorkerContext): Promise<number> {
   const locked = await ctx.redis.set(
@@ -40,8 +49,10 @@ export async function sweepOnce(ctx: WorkerContext): Promise<number> {
   }
 
   const grace = ctx.config.sweepIntervalMs;
+  const stranded = await findStrandedTasks(ctx.db, grace);
+  const dead = await unconsumed(ctx, stranded);
   const candidates = [
-    ...(await findStrandedTasks(ctx.db, grace)),
+    ...stranded.filter((t) => !dead.has(t.id)),
     ...(await findLostTasks(ctx.db, ctx.config.lockDurationMs * 2)),
   ];
   const missing = [];
@@ -58,6 +69,50 @@ export async function sweepOnce(ctx: WorkerContext): Promise<number> {
   await releaseAbandonedUploads(ctx);
 
   return missing.length;
+}
+
+/**
+ * Waiting tasks whose queue pins a version of an engine that live workers serve, but in no such
+ * version (it was routed before the gateway knew the workers, or that worker went away): they
+ * are routed again, which fails them with ENGINE_VERSION_UNAVAILABLE rather than leaving them
+ * waiting for good. An engine nobody serves at all is left alone: its workers may be starting.
+ */
+async function unconsumed(
+  ctx: WorkerContext,
+  tasks: readonly { id: string; queue: string | null }[],
+): Promise<Set<string>> {
+  const pinned = tasks.filter(
+    (t) => t.queue?.startsWith('engine.') && t.queue.split('.').length > 2,
+  );
+  if (pinned.length === 0) {
+    return new Set();
+  }
+
+  const served = servedVersions(await listEngines(ctx.redis, ctx.config.queuePrefix));
+  const rerouted = new Set<string>();
+  for (const task of pinned) {
+    if (!isConsumed(task.queue!, served)) {
+      const outcome = await rerouteStranded(ctx.db, task.id, task.queue!, ctx.route);
+      if (outcome) {
+        ctx.logger.warn(
+          { taskId: task.id, queue: task.queue },
+          'sweep routed a stranded task again',
+        );
+        await publish(ctx, outcome);
+      }
+      rerouted.add(task.id);
+    }
+  }
+
+  return rerouted;
+}
+
+/** `engine.<name>.<version prefix>`: consumed unless the engine is served, in other versions only. */
+function isConsumed(queue: string, served: ServedVersions): boolean {
+  const [, engine = '', ...version] = queue.split('.');
+  const versions = served.get(engine);
+
+  return versions === undefined || versions.some((v) => versionMatches(v, version.join('.')));
 }
 
 async function releaseAbandonedUploads(ctx: WorkerContext): Promise<void> {

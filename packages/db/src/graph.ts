@@ -12,4 +12,9 @@ export {
 export { deleteTask, deleteJob } from './graph/delete';
 export type { Deletion } from './graph/delete';
 export type { ClaimedTask, ClaimResult, Completion, InputFile } from './graph/lifecycle';
-export { findStrandedTasks, findLostTasks, findUploadsInProgress } from './graph/sweep';
+export {
+  findStrandedTasks,
+  findLostTasks,
+  findUploadsInProgress,
+  rerouteStranded,
+} from './graph/sweep';

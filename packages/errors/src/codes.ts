@@ -62,6 +62,11 @@ export const CODES = {
   ENGINE_FAILED: { status: 500, message: 'The conversion engine failed', retryable: false },
   ENGINE_CANCELLED: { status: 500, message: 'The conversion was stopped', retryable: false },
   ENGINE_UNAVAILABLE: { status: 503, message: 'No worker serves this engine', retryable: true },
+  ENGINE_VERSION_UNAVAILABLE: {
+    status: 422,
+    message: 'No worker serves this engine in the version asked for',
+    retryable: false,
+  },
   WORKER_LOST: { status: 500, message: 'The worker running this task stopped', retryable: false },
   STORAGE_ERROR: { status: 500, message: 'The file storage failed', retryable: true },
 } as const satisfies Record<string, CodeSpec>;

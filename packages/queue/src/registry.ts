@@ -40,12 +40,26 @@ export async function listEngines(redis: Redis, prefix: string): Promise<EngineA
   return ads;
 }
 
+/** Engine name -> the versions live workers run it in. */
+export type ServedVersions = ReadonlyMap<string, readonly string[]>;
+
+/** The engines and versions of what live workers advertise. */
+export function servedVersions(ads: readonly EngineAd[]): Map<string, string[]> {
+  const versions = new Map<string, string[]>();
+  for (const ad of ads) {
+    versions.set(ad.engine, [...(versions.get(ad.engine) ?? []), ad.version]);
+  }
+
+  return versions;
+}
+
 /**
- * The names of the engines live workers serve, refreshed in the background, for the router:
- * a pair goes to the best engine that somebody actually runs. Undefined until the first read.
+ * The engines (and their versions) live workers serve, refreshed in the background, for the
+ * router: a pair goes to the best engine that somebody actually runs, in a version somebody
+ * runs. Undefined until the first read.
  */
 export class ServedEngines {
-  private names: ReadonlySet<string> | undefined;
+  private served: ServedVersions | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -53,13 +67,13 @@ export class ServedEngines {
     private readonly prefix: string,
   ) {}
 
-  get(): ReadonlySet<string> | undefined {
-    return this.names;
+  get(): ServedVersions | undefined {
+    return this.served;
   }
 
   async refresh(): Promise<void> {
     const ads = await listEngines(this.redis, this.prefix);
-    this.names = ads.length > 0 ? new Set(ads.map((a) => a.engine)) : undefined;
+    this.served = ads.length > 0 ? servedVersions(ads) : undefined;
   }
 
   start(intervalMs: number, onError: (err: unknown) => void): void {

@@ -18,7 +18,7 @@ import { principal, requireScope } from '../plugins/auth';
 import { applyOutcome } from '../services/effects';
 import { checkEnginesServed } from '../services/engines';
 import { uploadResult } from '../services/urls';
-import { findJob, findTask, findTasks, isTerminal, isUuid } from '../services/views';
+import { findJob, findTask, findTasks, inputFormatOf, isTerminal, isUuid } from '../services/views';
 import {
   filterOf,
   includesOf,
@@ -167,7 +167,12 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
       const input = parseTask(operation, request.body);
       if (isProcessingOperation(operation)) {
         const check = await checkEnginesServed(deps, [
-          { at: '', payload: input.payload, operation },
+          {
+            at: '',
+            payload: input.payload,
+            operation,
+            inputFormat: await inputFormatOf(deps.db, input.inputIds, user.userId),
+          },
         ]);
         if (check.deprecated) {
           reply.header('deprecation', 'true');

@@ -7,7 +7,7 @@ import {
   versionMatches,
 } from '@convertd/api';
 import { AppError } from '@convertd/errors';
-import { listEngines } from '@convertd/queue';
+import { listEngines, pinnedVersionProblem, servedVersions } from '@convertd/queue';
 
 import type { Deps } from '../deps';
 
@@ -42,10 +42,7 @@ export async function checkEnginesServed(
     return { deprecated: false };
   }
 
-  const versions = new Map<string, string[]>();
-  for (const ad of ads) {
-    versions.set(ad.engine, [...(versions.get(ad.engine) ?? []), ad.version]);
-  }
+  const versions = servedVersions(ads);
   const served = new Set(versions.keys());
   const errors: Record<string, string[]> = {};
   const field = (at: string, name: string) => `${at}.${name}`.replace(/^\./, '');
@@ -63,7 +60,8 @@ export async function checkEnginesServed(
     };
     const pinned = isSet(payload.engine_version) ? String(payload.engine_version) : null;
     // Format unknown yet (an upload): a version pinned without an engine must fit one of the
-    // engines that could serve the task.
+    // engines that could serve the task. Which one runs is known once the file is there; the
+    // router fails the task then if that engine does not run the version.
     const candidates =
       named || query.inputFormat !== null || pinned === null
         ? null
@@ -92,6 +90,11 @@ export async function checkEnginesServed(
       continue;
     }
 
+    const problem = pinned ? pinnedVersionProblem(query, engine, pinned, named, versions) : null;
+    if (problem) {
+      errors[field(at, 'engine_version')] = [problem];
+      continue;
+    }
     const runs = pinned
       ? available.find((v) => versionMatches(v, pinned))
       : engineVersions(engine, {
@@ -99,14 +102,6 @@ export async function checkEnginesServed(
           defaults: deps.config.engineDefaultVersions,
           deprecated: deps.config.engineDeprecatedVersions,
         }).find((v) => v.default)?.version;
-    if (pinned && !runs) {
-      errors[field(at, 'engine_version')] = [
-        `The engine ${named ?? engine} is not served in version ${pinned} (served: ${[
-          ...new Set(available),
-        ].join(', ')}).`,
-      ];
-      continue;
-    }
     if (runs && isDeprecatedVersion(engine, runs, deps.config.engineDeprecatedVersions)) {
       deprecated = true;
     }

@@ -1,5 +1,5 @@
 // Reads jobs and tasks in the shapes the serializers take.
-import type { JobView, TaskView } from '@convertd/api';
+import { extensionOf, type JobView, type TaskView } from '@convertd/api';
 import type { Db, Prisma } from '@convertd/db';
 
 const TASK_INCLUDE = {
@@ -48,6 +48,39 @@ export async function findTasks(
   });
 
   return rows.map(toTaskView);
+}
+
+/**
+ * The format of a standalone task's first input, as the router will see it: the extension of
+ * the first file of its first input task, else of the file name that import was given. Null
+ * when not known yet.
+ */
+export async function inputFormatOf(
+  db: Db,
+  inputIds: readonly string[],
+  userId: number,
+): Promise<string | null> {
+  const first = inputIds[0];
+  if (first === undefined || !isUuid(first)) {
+    return null;
+  }
+
+  const row = await db.task.findFirst({
+    where: { id: first, userId },
+    select: {
+      operation: true,
+      payload: true,
+      files: { select: { filename: true }, orderBy: { position: 'asc' }, take: 1 },
+    },
+  });
+  const payload = (row?.payload ?? {}) as Record<string, unknown>;
+  const name =
+    row?.files[0]?.filename ??
+    (row?.operation.startsWith('import/') && typeof payload.filename === 'string'
+      ? payload.filename
+      : null);
+
+  return name === null ? null : extensionOf(name) || null;
 }
 
 export async function findTask(db: Db, id: string, userId: number): Promise<TaskView | null> {

@@ -83,6 +83,10 @@ export async function releaseIfReady(
   if (queue === null) {
     return;
   }
+  if (typeof queue !== 'string') {
+    await failWaiting(tx, task, queue.code, queue.message, route, out);
+    return;
+  }
 
   await tx.$executeRaw`UPDATE tasks SET queue = ${queue}, queued_at = now() WHERE id = ${task.id}::uuid`;
   out.ready.push({ id: task.id, queue });

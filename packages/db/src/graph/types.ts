@@ -26,8 +26,9 @@ export interface Outcome {
 
 /**
  * Picks the queue of a task that is ready to run, or null when nothing needs to run it (an
- * `import/upload` waits for its upload instead). Supplied by the caller, so this package never
- * depends on queue naming.
+ * `import/upload` waits for its upload instead), or a code and message when no queue would ever
+ * take it (the task fails at once instead of waiting forever). Supplied by the caller, so this
+ * package never depends on queue naming.
  */
 export type Router = (task: {
   id: string;
@@ -37,7 +38,7 @@ export type Router = (task: {
   inputFormat?: string | null;
   /** Extensions of all its input files, in order ('' for a file without one). */
   inputFormats?: string[];
-}) => string | null;
+}) => string | null | { code: string; message: string };
 
 export interface StoredFile {
   id: string;
