@@ -288,6 +288,52 @@ describe(ChromeEngine.name, () => {
     expect(Object.keys(err.errors ?? {})).toEqual(['wait_for_element']);
   });
 
+  it('continues once wait_for_element matches an empty element, static or added later', async () => {
+    const page = join(root, 'empty-elements.html');
+    await writeFile(
+      page,
+      `<!doctype html><h1>Empty targets</h1><div id="empty"></div>
+       <script>setTimeout(() => document.body.append(Object.assign(
+         document.createElement('div'), { id: 'later' })), 300);</script>`,
+    );
+    for (const selector of ['#empty', '#later']) {
+      const started = Date.now();
+      const { files } = await convertHtml(
+        [{ path: page, format: 'html', filename: 'empty.html', source: 'upload' }],
+        'pdf',
+        { wait_for_element: selector },
+      );
+      expect(pdfText(files[0] ?? '')).toContain('Empty targets');
+      expect(Date.now() - started).toBeLessThan(10_000);
+    }
+  });
+
+  it('ends a wait_for_element that never matches at its own bound, naming the field', async () => {
+    const bounded = new ChromeEngine({
+      root: join(root, 'bounded'),
+      allowPrivateUrls: true,
+      elementWaitMs: 1500,
+    });
+    try {
+      const started = Date.now();
+      const { err } = await failure(
+        run(bounded, {
+          operation: 'convert',
+          inputs: await inputs(INVOICE),
+          outputFormat: 'pdf',
+          options: { wait_for_element: '#nowhere' },
+        }),
+      );
+      expect(err.code).toBe('INVALID_DATA');
+      expect(err.errors).toEqual({
+        wait_for_element: ['No element matched "#nowhere" within 2 s of the page loading.'],
+      });
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      await bounded.close();
+    }
+  });
+
   it('refuses a url that is not http or https', async () => {
     const { err } = await failure(
       run(sut, {

@@ -12,6 +12,7 @@ import type {
   Page,
   Response,
 } from 'playwright-core';
+import { errors } from 'playwright-core';
 
 import { CHROME } from '@convertd/api';
 import { AppError, isAppError } from '@convertd/errors';
@@ -37,6 +38,8 @@ const DETECT_DEADLINE_MS = 30_000;
 const CLOSE_GRACE_MS = 5000;
 /** Quiet time of the networkidle waits, as in Puppeteer. */
 const NETWORK_QUIET_MS = 500;
+/** A `wait_for_element` that matches nothing by then never will, as far as the user cares. */
+const ELEMENT_WAIT_MS = 30_000;
 /** Time the browser may take to start ahead of the first task. */
 const WARM_TIMEOUT_MS = 30_000;
 const OUTPUTS = new Set(['pdf', 'png', 'jpg', 'webp']);
@@ -54,6 +57,8 @@ export interface ChromeEngineOptions {
   /** Tasks one browser serves before it is replaced; default 100. */
   restartAfter?: number;
   zipLimits?: ZipLimits;
+  /** How long `wait_for_element` waits for its selector to match; default 30 s. */
+  elementWaitMs?: number;
 }
 
 /** What a task loads: an uploaded page from its staged directory, or a website. */
@@ -289,18 +294,7 @@ export class ChromeEngine implements Engine {
     }
 
     if (load.waitForElement !== undefined) {
-      limit.phase = `The element "${load.waitForElement}" did not appear before the deadline.`;
-      await page
-        .waitForSelector(load.waitForElement, { state: 'visible', timeout: 0 })
-        .catch((err: unknown) => {
-          if (/while parsing|not a valid selector/i.test(String(err)) && !limit.signal.aborted) {
-            throw new AppError('INVALID_DATA', {
-              errors: { wait_for_element: ['The wait for element must be a valid CSS selector.'] },
-              cause: err,
-            });
-          }
-          throw err;
-        });
+      await this.waitForElement(page, load.waitForElement, limit);
     }
 
     if (load.waitTimeMs > 0) {
@@ -311,6 +305,40 @@ export class ChromeEngine implements Engine {
     }
 
     return response;
+  }
+
+  /**
+   * Continues once the selector matches an element in the DOM, empty or hidden ones included
+   * (Playwright's `visible` needs a box, which an empty div does not have), and ends a wait that
+   * never matches after its own bound instead of at the task's deadline.
+   */
+  private async waitForElement(page: Page, selector: string, limit: TaskLimit): Promise<void> {
+    limit.phase = `The element "${selector}" did not appear before the deadline.`;
+    const waitMs = this.options.elementWaitMs ?? ELEMENT_WAIT_MS;
+    await page
+      .waitForSelector(selector, { state: 'attached', timeout: Math.max(1, waitMs) })
+      .catch((err: unknown) => {
+        if (limit.signal.aborted) {
+          throw err;
+        }
+        if (/while parsing|not a valid selector/i.test(String(err))) {
+          throw new AppError('INVALID_DATA', {
+            errors: { wait_for_element: ['The wait for element must be a valid CSS selector.'] },
+            cause: err,
+          });
+        }
+        if (err instanceof errors.TimeoutError) {
+          throw new AppError('INVALID_DATA', {
+            errors: {
+              wait_for_element: [
+                `No element matched "${selector}" within ${Math.round(waitMs / 1000)} s of the page loading.`,
+              ],
+            },
+            cause: err,
+          });
+        }
+        throw err;
+      });
   }
 
   private failure(err: unknown, limit: TaskLimit, browser: Browser | undefined): AppError {
