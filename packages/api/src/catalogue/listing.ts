@@ -110,7 +110,7 @@ export function listOperations(
       {
         operation: row.operation,
         inputFormat: row.input_format ?? query.inputFormat ?? null,
-        outputFormat: row.output_format ?? query.outputFormat ?? null,
+        outputFormat: row.output_format,
       },
       servedNames,
       live,
@@ -125,11 +125,10 @@ export function listOperations(
     if (query.inputFormat && row.input_format !== null && row.input_format !== query.inputFormat) {
       continue;
     }
-    if (
-      query.outputFormat &&
-      row.output_format !== null &&
-      row.output_format !== query.outputFormat
-    ) {
+    // A row with no output (metadata, command) produces no file of any format: it never
+    // matches an output filter. A row of any input (metadata, archive, merge, command) does
+    // take the file asked for, and is listed with that format.
+    if (query.outputFormat && row.output_format !== query.outputFormat) {
       continue;
     }
     if (engine && row.engine !== engine) {
@@ -146,7 +145,7 @@ export function listOperations(
     const item: Record<string, unknown> = {
       operation: row.operation,
       input_format: row.input_format ?? query.inputFormat ?? null,
-      output_format: row.output_format ?? query.outputFormat ?? null,
+      output_format: row.output_format,
       engine: row.engine,
       credits: row.credits,
       deprecated: versions.length > 0 && versions.every((v) => v.deprecated),
