@@ -90,3 +90,75 @@ describe('payloads PostgreSQL cannot store', () => {
     expect(Object.keys(inJob.json.errors)).toEqual(['tasks.in.filename']);
   });
 });
+
+describe('option values at creation', () => {
+  const input = '11111111-2222-4333-8444-555555555555';
+
+  it('refuses a pages value that is not pages, naming the field', async () => {
+    const extract = await api(stack, key, 'POST', '/v2/pdf/extract-pages', { input, pages: 'abc' });
+    expect(extract.status).toBe(422);
+    expect(extract.json).toMatchObject({
+      code: 'INVALID_DATA',
+      errors: { pages: ['Use page numbers and ranges like "1,2,5-7" or "3-" (3 to the end).'] },
+    });
+
+    const office = await api(stack, key, 'POST', '/v2/convert', {
+      input,
+      input_format: 'docx',
+      output_format: 'pdf',
+      pages: 'x-y',
+    });
+    expect(office.status).toBe(422);
+    expect(Object.keys(office.json.errors)).toEqual(['pages']);
+
+    const inJob = await api(stack, key, 'POST', '/v2/jobs', {
+      tasks: {
+        in: { operation: 'import/raw', file: 'x', filename: 'a.docx' },
+        c: { operation: 'convert', input: 'in', output_format: 'pdf', page_range: '5-3' },
+      },
+    });
+    expect(inJob.status).toBe(422);
+    expect(inJob.json.errors).toEqual({
+      'tasks.c.page_range': ['"5-3" is not a range of pages: pages count from 1, low to high.'],
+    });
+  });
+
+  it('accepts "3-" (to the end) for office to pdf as for the PDF tools', async () => {
+    for (const [operation, body] of [
+      ['convert', { input_format: 'docx', output_format: 'pdf', pages: '3-' }],
+      ['pdf/extract-pages', { pages: '3-' }],
+    ] as const) {
+      // The input does not exist: refused for that, not for its pages.
+      const res = await api(stack, key, 'POST', `/v2/${operation}`, { input, ...body });
+      expect(res.json.errors, operation).toEqual({ input: [expect.any(String)] });
+    }
+  });
+
+  it('refuses a watermark with neither text nor image', async () => {
+    const res = await api(stack, key, 'POST', '/v2/watermark', { input, input_format: 'pdf' });
+    expect(res.status).toBe(422);
+    expect(res.json.errors).toEqual({
+      text: ['Give a text or an image (the name of a task in this job) to put on.'],
+    });
+  });
+
+  it('refuses command arguments that name files outside /input and /output', async () => {
+    const res = await api(stack, key, 'POST', '/v2/command', {
+      engine: 'imagemagick',
+      command: 'identify',
+      arguments: '/etc/passwd',
+    });
+    expect(res.status).toBe(422);
+    expect(res.json.errors).toEqual({
+      arguments: ['Only files under /input/ and /output/ can be used; /etc/passwd cannot.'],
+    });
+
+    const piped = await api(stack, key, 'POST', '/v2/command', {
+      engine: 'ffmpeg',
+      command: 'ffmpeg',
+      arguments: '-i /input/a/in.mp4 /output/out.mp4 | sh',
+    });
+    expect(piped.status).toBe(422);
+    expect(Object.keys(piped.json.errors)).toEqual(['arguments']);
+  });
+});

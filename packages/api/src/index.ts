@@ -5,3 +5,7 @@ export type { Operation } from './operations';
 export { cleanFilename, extensionOf, replaceExtension, splitExtension } from './filenames';
 export * from './catalogue/index';
 export { EXPORT_OPERATIONS, IMPORT_OPERATIONS, isOperation } from './operations';
+export { refused, splitArguments } from './command/arguments';
+export { mapArgument } from './command/guard';
+export type { ArgumentRules, SandboxDirs } from './command/guard';
+export { FFMPEG_ARGUMENT_RULES, MAGICK_ARGUMENT_RULES } from './command/rules';

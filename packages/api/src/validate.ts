@@ -8,6 +8,7 @@ import {
   COMMON_KEYS,
   matchingRows,
   optionsFor,
+  OPERATION_CHECKS,
   PROCESSING_OPERATIONS,
   specOf,
   unsupportedMessage,
@@ -321,7 +322,11 @@ function checkProcessing(
   }
   const prefix = key('');
   const checked = checkOptions(optionsFor(query), def, COMMON_KEYS, prefix);
-  for (const [field, messages] of Object.entries(checked.errors)) {
+  const together = OPERATION_CHECKS[operation]?.(def) ?? {};
+  for (const [field, messages] of [
+    ...Object.entries(checked.errors),
+    ...Object.entries(together).map(([name, m]) => [key(name), m] as const),
+  ]) {
     for (const message of messages) {
       add(errors, field, message);
     }

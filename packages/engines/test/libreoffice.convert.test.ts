@@ -136,6 +136,13 @@ describe(LibreOfficeEngine.name, () => {
     expect(await pdfPages(files[0] ?? '')).toBe(2);
   });
 
+  it('exports from a page to the end with "N-", as the PDF tools read it', async () => {
+    const all = await pdfPages((await convert(join(OFFICE, 'writer.rtf'), 'pdf')).files[0] ?? '');
+    const { files } = await convert(join(OFFICE, 'writer.rtf'), 'pdf', { pages: '3-' });
+
+    expect(await pdfPages(files[0] ?? '')).toBe(all - 2);
+  });
+
   it('returns the pictures of an HTML export after the page itself', async () => {
     const { files, outputDir } = await convert(join(OFFICE, 'having-images.docx'), 'html');
 

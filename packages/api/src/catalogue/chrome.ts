@@ -1,5 +1,6 @@
 // Chrome (Debian's Chromium driven over the DevTools protocol): HTML pages and websites to PDF and
 // images.
+import { checkPageSpec } from './pages';
 import type { CatalogueEntry, EngineSpec, Group, OptionSpec } from './types';
 
 /** Page sizes of Chrome's print dialog; names as CloudConvert lists them. */
@@ -74,6 +75,7 @@ const PDF: readonly OptionSpec[] = [
     name: 'pages',
     type: 'string',
     max: 200,
+    check: checkPageSpec,
     description: 'Pages to keep, e.g. "1-3" or "1,4,6-8".',
   },
   {

@@ -1,4 +1,6 @@
 // FFmpeg: video and audio conversion, frames of videos as images, and the `command` operation.
+import type { ArgumentRules } from '../command/guard';
+import { argumentsCheck, FFMPEG_ARGUMENT_RULES } from '../command/rules';
 import type { CatalogueEntry, EngineSpec, OptionSpec } from './types';
 
 /** Video files FFmpeg reads. Playlists (m3u8, ffconcat) are not among them: they name other files. */
@@ -208,7 +210,7 @@ const THUMBNAIL_OPTIONS: readonly OptionSpec[] = [
 ];
 
 /** Options of the `command` operation; `commands` are the programs this engine runs. */
-export function commandOptions(commands: readonly string[]): OptionSpec[] {
+export function commandOptions(commands: readonly string[], rules: ArgumentRules): OptionSpec[] {
   return [
     {
       name: 'command',
@@ -222,6 +224,7 @@ export function commandOptions(commands: readonly string[]): OptionSpec[] {
       type: 'string',
       required: true,
       max: COMMAND_MAX_ARGUMENTS,
+      check: argumentsCheck(rules),
       description:
         'Its arguments, quoted like a shell would (no pipes, redirections, globs or ' +
         'substitutions). Input files are /input/<input task name>/<file name>; files written to ' +
@@ -275,7 +278,7 @@ export const FFMPEG: EngineSpec = {
       operation: 'command',
       inputs: ['*'],
       outputs: 'none',
-      options: commandOptions(['ffmpeg', 'ffprobe']),
+      options: commandOptions(['ffmpeg', 'ffprobe'], FFMPEG_ARGUMENT_RULES),
       group: 'other',
     },
   ],

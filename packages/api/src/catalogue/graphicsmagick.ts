@@ -1,5 +1,6 @@
 // GraphicsMagick: an alternative engine for common raster pairs (`engine: graphicsmagick`), and
 // the `command` operation with its `gm` program.
+import { MAGICK_ARGUMENT_RULES } from '../command/rules';
 import { commandOptions } from './ffmpeg';
 import { MAGICK_CONVERT_OPTIONS } from './imagemagick';
 import type { EngineSpec } from './types';
@@ -37,7 +38,7 @@ export const GRAPHICSMAGICK: EngineSpec = {
       operation: 'command',
       inputs: ['*'],
       outputs: 'none',
-      options: commandOptions(['gm']),
+      options: commandOptions(['gm'], MAGICK_ARGUMENT_RULES),
       group: 'other',
     },
   ],

@@ -1,6 +1,7 @@
 // ImageMagick 6: raster formats libvips lacks (BMP, ICO, TGA, PCX, PNM, PSD...), as an alternative
 // for the ones it has, and the `command` operation. PostScript and PDF are not read: the
 // system policy forbids them (ghostscript's engine serves them).
+import { MAGICK_ARGUMENT_RULES } from '../command/rules';
 import { commandOptions } from './ffmpeg';
 import type { CatalogueEntry, EngineSpec, OptionSpec } from './types';
 
@@ -95,7 +96,7 @@ export const IMAGEMAGICK: EngineSpec = {
       operation: 'command',
       inputs: ['*'],
       outputs: 'none',
-      options: commandOptions(['convert', 'identify']),
+      options: commandOptions(['convert', 'identify'], MAGICK_ARGUMENT_RULES),
       group: 'other',
     },
   ],

@@ -19,6 +19,9 @@ import { VIPS } from './vips';
 
 export type * from './types';
 export { checkOptions } from './options';
+export { checkClosedPageSpec, checkPageSpec, parsePageSpec } from './pages';
+export { OPERATION_CHECKS, watermarkSourceErrors } from './checks';
+export type { PageRange } from './pages';
 export { ARCHIVE_FORMATS, ARCHIVETOOL } from './archivetool';
 export { CALIBRE, CALIBRE_PAPER_SIZES } from './calibre';
 export {
@@ -274,6 +277,10 @@ function looser(a: OptionSpec, b: OptionSpec): OptionSpec {
     return { name: a.name, type: a.type, unchecked: true };
   }
   const merged: OptionSpec = { ...a, required: Boolean(a.required && b.required) };
+  if (a.check !== b.check) {
+    // Engines that read the value differently: each checks it when it runs.
+    delete merged.check;
+  }
   if (a.possible_values && b.possible_values) {
     merged.possible_values = [...new Set([...a.possible_values, ...b.possible_values])];
   } else if (a.possible_values || b.possible_values) {

@@ -1,6 +1,7 @@
 // LibreOffice: office documents, spreadsheets, presentations and drawings.
 import { THUMBNAIL_OPTIONS } from './mupdf';
 import { RASTER_OPTIONS } from './paged';
+import { checkPageSpec } from './pages';
 import type { CatalogueEntry, EngineSpec, OptionSpec } from './types';
 
 /** LibreOffice modules; a document opens in one of them and exports only to its formats. */
@@ -30,6 +31,7 @@ export const OFFICE_FAMILIES = {
 const PAGES: OptionSpec = {
   name: 'pages',
   type: 'string',
+  check: checkPageSpec,
   description: 'Pages to export to PDF, e.g. "1-3" or "1,4,6-8".',
 };
 

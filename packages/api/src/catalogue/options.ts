@@ -42,6 +42,11 @@ export function checkOptions(
       add(name, describe(spec));
       continue;
     }
+    const problems = spec.unchecked ? null : (spec.check?.(value, name) ?? null);
+    if (problems) {
+      problems.forEach((message) => add(name, message));
+      continue;
+    }
     values[name] = value;
   }
   for (const spec of specs.values()) {

@@ -1,4 +1,5 @@
 // Options and limits shared by the engines that render pages of documents (poppler, mupdf).
+import { checkClosedPageSpec } from './pages';
 import type { OptionSpec } from './types';
 
 /** Limits shared with the adapters, which check what a spec cannot (the pages of a document). */
@@ -16,6 +17,7 @@ export const PAGE_RENDER_LIMITS = {
 export const PAGES_OPTION: OptionSpec = {
   name: 'pages',
   type: 'string',
+  check: checkClosedPageSpec,
   description: 'Pages to convert, e.g. "1-3" or "2,4"; all pages when unset.',
 };
 

@@ -1,6 +1,7 @@
 // pdf-lib, in process: merging documents into one PDF, watermarks, page tools and the Info
 // dictionary. The page tools are also served by qpdf, which is the default for them.
 import { PDF_ROTATIONS } from './qpdf';
+import { checkPageSpec } from './pages';
 import type { EngineSpec, OptionSpec } from './types';
 
 /** The font names CloudConvert offers for text watermarks (the official SDKs' typings). */
@@ -49,6 +50,7 @@ const MAX_POINTS = 14_400;
 const PAGES: OptionSpec = {
   name: 'pages',
   type: 'string',
+  check: checkPageSpec,
   description: 'Pages, e.g. "1-3,5" or "3-" (3 to the end); all pages when unset.',
 };
 

@@ -1,4 +1,5 @@
 // qpdf: PDF encryption and decryption, and fast page operations (split, extract, rotate).
+import { checkPageSpec } from './pages';
 import type { EngineSpec, OptionSpec } from './types';
 
 /** qpdf's modification levels, from most to least allowed. */
@@ -55,6 +56,7 @@ const ENCRYPT_OPTIONS: readonly OptionSpec[] = [
 const PAGES: OptionSpec = {
   name: 'pages',
   type: 'string',
+  check: checkPageSpec,
   description: 'Page numbers and ranges, e.g. "1,2,5-7" or "3-" (3 to the end).',
 };
 

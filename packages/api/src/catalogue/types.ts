@@ -18,6 +18,11 @@ export interface OptionSpec {
   description?: string;
   /** Engines disagree on this option's type: the worker checks it against the one that runs. */
   unchecked?: boolean;
+  /**
+   * A check of the value's syntax, beyond its type, that needs no file: its messages, or null
+   * when the value is fine. The engines read the value with the same code.
+   */
+  check?: (value: unknown, field: string) => string[] | null;
 }
 
 /** Catalogue group (CloudConvert's `meta.group`). */

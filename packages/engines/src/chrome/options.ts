@@ -1,6 +1,6 @@
 // Chrome's task options, read into the shapes the renderer uses. Values arrive checked against
 // the catalogue; the fallbacks here only matter when the engine is called directly.
-import { AppError } from '@convertd/errors';
+import { parsePageSpec } from '@convertd/api';
 
 export type WaitUntil = 'load' | 'domcontentloaded' | 'networkidle0' | 'networkidle2';
 
@@ -50,8 +50,6 @@ const FORMATS: Readonly<Record<string, string>> = {
   a5: 'A5',
   a6: 'A6',
 };
-/** "1-3", "1,4,6-8", "5-": what Chrome's page ranges take. */
-const PAGE_RANGES = /^\d+(-\d*)?(,\d+(-\d*)?)*$/;
 const WAIT_UNTIL = new Set<string>(['load', 'domcontentloaded', 'networkidle0', 'networkidle2']);
 
 export function loadSettings(options: Options): LoadSettings {
@@ -96,19 +94,11 @@ export function screenshotSettings(options: Options, format: string): Screenshot
   };
 }
 
+/** "1-3", "1,4,6-8", "5-": the catalogue's grammar, which Chrome's page ranges take as is. */
 function pageRanges(value: unknown): string | undefined {
-  const text = stringOf(value)?.replace(/\s+/g, '');
-  if (text === undefined || text === '') {
-    return undefined;
-  }
-
-  if (!PAGE_RANGES.test(text) || /(^|,)0/.test(text)) {
-    throw new AppError('INVALID_DATA', {
-      errors: { pages: ['The pages must be page numbers and ranges, e.g. "1-3" or "1,4,6-8".'] },
-    });
-  }
-
-  return text;
+  return parsePageSpec(value, 'pages')
+    ?.map(({ from, to }) => (to === from ? String(from) : `${from}-${to ?? ''}`))
+    .join(',');
 }
 
 // A named format wins, as in CloudConvert's description; a lone width or height keeps A4's other side.

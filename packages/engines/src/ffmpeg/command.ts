@@ -1,19 +1,11 @@
 // The `command` operation's ffmpeg and ffprobe: the user's arguments, checked, with every input
 // opened only as a local file by a demuxer that names no other files.
+import { FFMPEG_ARGUMENT_RULES } from '@convertd/api';
+
 import { refused } from '../command/arguments';
-import { mapArgument, type ArgumentRules, type SandboxDirs } from '../command/guard';
+import { mapArgument, type SandboxDirs } from '../command/guard';
 
-/** ffmpeg's protocols (input and output) and a few aliases; `file:` is refused too, paths are enough. */
-const PROTOCOLS = new Set(
-  (
-    'async bluray cache concat concatf crypto data ffrtmpcrypt ffrtmphttp file ftp gopher gophers ' +
-    'hls http httpproxy https icecast ipfs ipns md5 mmsh mmst pipe prompeg rist rtmp rtmpe rtmps ' +
-    'rtmpt rtmpte rtmpts rtp rtsp sctp sftp smb srt srtp subfile tcp tee tls udp udplite unix ' +
-    'zmq amqp fd librtmp'
-  ).split(' '),
-);
-
-const RULES: ArgumentRules = { schemes: PROTOCOLS };
+const RULES = FFMPEG_ARGUMENT_RULES;
 
 /** Options that widen what ffmpeg may open, or read or write files we cannot check. */
 const REFUSED_OPTIONS = new Set([

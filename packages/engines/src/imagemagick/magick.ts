@@ -2,9 +2,9 @@
 // a command may not name.
 import { open } from 'node:fs/promises';
 
+import { MAGICK_ARGUMENT_RULES } from '@convertd/api';
 import { AppError, isAppError } from '@convertd/errors';
 
-import type { ArgumentRules } from '../command/guard';
 import { asText } from '../option-values';
 
 /** Extension -> coder, put before every path so that the format is never guessed. */
@@ -71,25 +71,8 @@ export function transformArgs(options: Record<string, unknown>, outputFormat: st
   return args;
 }
 
-/**
- * Coders that read other files, URLs, scripts or the screen: refused as `name:` prefixes in
- * commands (ImageMagick's policy refuses them too; GraphicsMagick has no policy).
- */
-const SCRIPT_CODERS =
-  'msl mvg svg svgz msvg rsvg text url http https ftp file ephemeral show win x vid inline fd ' +
-  'ps ps2 ps3 eps eps2 eps3 epsf epsi ept ept2 ept3 epi ai xps pcl mpeg mp4 m2v ' +
-  'm4v mov avi wmv flv mkv webm dot gv html shtml clipboard scan screenshot ' +
-  // %[filename:x] in an output name expands to a property the input file may set (../../x).
-  'filename';
-
-/** Extensions that select those coders when a path has no prefix. */
-const SCRIPT_EXTENSIONS = 'msl mvg svg svgz msvg ps eps epsf epsi ept ai xps';
-
-export const MAGICK_RULES: ArgumentRules = {
-  schemes: new Set(SCRIPT_CODERS.split(' ')),
-  extensions: new Set(SCRIPT_EXTENSIONS.split(' ')),
-  magick: true,
-};
+/** What a command may not name (the catalogue's rule, checked at creation too). */
+export const MAGICK_RULES = MAGICK_ARGUMENT_RULES;
 
 /**
  * True when `path` starts like a script or vector format (XML, SVG, MSL, MVG, PostScript):

@@ -1,6 +1,6 @@
 // Which pages of a document a task renders: the `pages` option checked against the document, and
 // the limits that keep one task from rendering without bound.
-import { PAGE_RENDER_LIMITS } from '@convertd/api';
+import { PAGE_RENDER_LIMITS, parsePageSpec } from '@convertd/api';
 import { AppError } from '@convertd/errors';
 
 export interface PageRange {
@@ -8,29 +8,12 @@ export interface PageRange {
   to: number;
 }
 
-/** "3", "1-3", "2,4,6-8": digits only, so a range can go into any program's argv as is. */
-const SYNTAX = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
-
-/** The ranges of `pages`, or undefined for all pages. */
+/**
+ * The ranges of `pages` ("3", "1-3", "2,4,6-8"), or undefined for all pages: the catalogue's
+ * grammar without "N-", digits only, so a range can go into any program's argv as is.
+ */
 export function parsePages(raw: unknown, field = 'pages'): PageRange[] | undefined {
-  if (raw === undefined || raw === null || raw === '') {
-    return undefined;
-  }
-
-  const value =
-    typeof raw === 'number' || typeof raw === 'string' ? String(raw).replace(/\s+/g, '') : '';
-  const ranges = SYNTAX.test(value)
-    ? value.split(',').map((part) => {
-        const [from = 0, to = from] = part.split('-').map(Number);
-
-        return { from, to };
-      })
-    : [];
-  if (ranges.length === 0 || ranges.some((r) => r.from < 1 || r.to < r.from)) {
-    throw invalid(field, 'Use page numbers from 1 and ranges like "1-3" or "2,4".');
-  }
-
-  return ranges;
+  return parsePageSpec(raw, field, false)?.map(({ from, to }) => ({ from, to: to ?? from }));
 }
 
 /** The ranges as mutool and our page measurer take them: "1-3,5". */

@@ -1,44 +1,11 @@
 // Page selections of the PDF tools ("1,2,5-7", "3-" for page 3 to the end), shared by every engine
 // that splits, extracts, rotates or stamps pages, so that one string means the same everywhere.
+// The grammar is the catalogue's (the gateway checks it at creation); this file adds the pages.
+import { parsePageSpec, type PageRange } from '@convertd/api';
 import { AppError } from '@convertd/errors';
 
-/** 1-based and inclusive; `to: null` runs to the last page. */
-export interface PageRange {
-  from: number;
-  to: number | null;
-}
-
-const PART = /^(\d+)(?:(-)(\d*))?$/;
-
-/**
- * The ranges of a `pages` option, or undefined when it is unset (all pages). Spaces are ignored;
- * anything but page numbers, "N-M" and "N-" is the user's mistake, reported under `field`.
- */
-export function parsePageSpec(raw: unknown, field = 'pages'): PageRange[] | undefined {
-  if (raw === undefined || raw === null || raw === '') {
-    return undefined;
-  }
-
-  const text = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '';
-  const parts = text.replace(/\s+/g, '').split(',');
-  const ranges: PageRange[] = [];
-  for (const part of parts) {
-    const match = PART.exec(part);
-    if (!match) {
-      throw invalid(field, 'Use page numbers and ranges like "1,2,5-7" or "3-" (3 to the end).');
-    }
-
-    const from = Number(match[1]);
-    const to = match[2] === undefined ? from : match[3] === '' ? null : Number(match[3]);
-    if (from < 1 || (to !== null && to < from)) {
-      throw invalid(field, `"${part}" is not a range of pages: pages count from 1, low to high.`);
-    }
-
-    ranges.push({ from, to });
-  }
-
-  return ranges;
-}
+export { parsePageSpec };
+export type { PageRange };
 
 /**
  * The pages selected from a document of `pageCount` pages, 1-based, in the order the ranges give

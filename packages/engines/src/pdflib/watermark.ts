@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { watermarkSourceErrors } from '@convertd/api';
 import { AppError } from '@convertd/errors';
 import {
   concatTransformationMatrix,
@@ -58,11 +59,16 @@ interface ImageMark {
 export async function watermark(job: EngineJob, guard: Guard): Promise<string[]> {
   const input = single(job);
   const o = job.options;
+  const missing = watermarkSourceErrors(o);
+  if (missing) {
+    throw new AppError('INVALID_DATA', { errors: missing });
+  }
   const text = cleanText(o.text);
   const wantsImage = typeof o.image === 'string' && o.image !== '';
   if (text === '' && !wantsImage) {
+    // Only characters that cleanText drops.
     throw new AppError('INVALID_DATA', {
-      errors: { text: ['Give a text or an image for the watermark.'] },
+      errors: { text: ['The text has no character that can be drawn.'] },
     });
   }
   const color = colorOf(o.font_color);

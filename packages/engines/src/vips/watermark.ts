@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import type { OverlayOptions, Sharp } from 'sharp';
 
+import { watermarkSourceErrors } from '@convertd/api';
 import { AppError, isAppError } from '@convertd/errors';
 
 import type { EngineInput } from '../engine';
@@ -61,6 +62,11 @@ export async function watermarkImage(run: VipsRun, input: EngineInput): Promise<
   const { options } = run.job;
   const text = str(options, 'text');
   const [asset] = run.job.assets;
+  const missing = watermarkSourceErrors(options);
+  if (missing) {
+    throw new AppError('INVALID_DATA', { errors: missing });
+  }
+  // The image names a task whose file did not arrive.
   if (text === undefined && asset === undefined) {
     throw new AppError('INVALID_DATA', {
       errors: { text: ['Give a text or an image (the name of a task in this job) to put on.'] },
