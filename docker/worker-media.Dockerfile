@@ -71,6 +71,8 @@ ARG IMAGEMAGICK_VERSION=8:6.9.11.60+dfsg-1.6+deb12u16
 ARG GRAPHICSMAGICK_VERSION=1.4+really1.3.40-4+deb12u1
 ARG LIBHEIF_VERSION=1.15.1-1+deb12u2
 ARG EXIFTOOL_VERSION=12.57+dfsg-1
+# Archive::Zip: without it exiftool reads docx, xlsx, odt... as plain ZIP files.
+ARG ARCHIVE_ZIP_VERSION=1.68-1
 ARG SEVENZIP_VERSION=22.01+really26.02+dfsg-0+deb12u1
 ARG BZIP2_VERSION=1.0.8-5+b1
 ARG DEBIAN_SNAPSHOT=
@@ -83,6 +85,7 @@ RUN set -eu; \
       "graphicsmagick${GRAPHICSMAGICK_VERSION:+=$GRAPHICSMAGICK_VERSION}" \
       "libheif-examples${LIBHEIF_VERSION:+=$LIBHEIF_VERSION}" \
       "libimage-exiftool-perl${EXIFTOOL_VERSION:+=$EXIFTOOL_VERSION}" \
+      "libarchive-zip-perl${ARCHIVE_ZIP_VERSION:+=$ARCHIVE_ZIP_VERSION}" \
       "7zip${SEVENZIP_VERSION:+=$SEVENZIP_VERSION}" \
       "bzip2${BZIP2_VERSION:+=$BZIP2_VERSION}"; \
     ffmpeg -version; convert -version; gm version; command -v heif-convert; exiftool -ver; \

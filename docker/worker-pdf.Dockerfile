@@ -72,6 +72,8 @@ ARG QPDF_VERSION=11.3.0-1+deb12u1
 ARG OCRMYPDF_VERSION=14.0.1+dfsg1-1
 ARG TESSERACT_VERSION=5.3.0-2
 ARG EXIFTOOL_VERSION=12.57+dfsg-1
+# Archive::Zip: without it exiftool reads docx, xlsx, odt... as plain ZIP files.
+ARG ARCHIVE_ZIP_VERSION=1.68-1
 ARG DEBIAN_SNAPSHOT=
 ARG DEBIAN_BACKPORTS=
 # The engine layer comes before the code so that code edits do not reinstall the tools.
@@ -86,7 +88,8 @@ RUN set -eu; \
       tesseract-ocr-eng \
       tesseract-ocr-deu \
       tesseract-ocr-fra \
-      "libimage-exiftool-perl${EXIFTOOL_VERSION:+=$EXIFTOOL_VERSION}"; \
+      "libimage-exiftool-perl${EXIFTOOL_VERSION:+=$EXIFTOOL_VERSION}" \
+      "libarchive-zip-perl${ARCHIVE_ZIP_VERSION:+=$ARCHIVE_ZIP_VERSION}"; \
     gs --version; pdfinfo -v; mutool -v; qpdf --version; ocrmypdf --version; \
     tesseract --version; exiftool -ver
 

@@ -87,6 +87,12 @@ describe(ExifToolEngine.name, () => {
     expect(String(tags['Duration'])).toContain('3');
   });
 
+  it('reads an office document as what it is, with its creator (needs Archive::Zip)', async () => {
+    const tags = await metadata(resolve(IMAGES, '../office/notes.docx'), 'notes.docx');
+    expect(tags).toMatchObject({ FileType: 'DOCX', Creator: 'Jesse Rosenthal' });
+    expect(JSON.stringify(tags)).not.toContain('Archive::Zip');
+  });
+
   it('answers for a file of no known type with what it can say', async () => {
     const blob = join(root, 'blob.bin');
     await writeFile(blob, Buffer.from([0x00, 0xff, 0x13, 0x37, 0x42, 0x00, 0x01, 0x02]));
