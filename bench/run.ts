@@ -108,7 +108,10 @@ async function main(): Promise<number> {
       });
       failed ||= result.error !== undefined;
       process.stdout.write(formatSection(result));
-      await saveSection(resultsPath, { date, machine, quick }, result);
+      // A section cut short by Ctrl-C measured nothing worth keeping.
+      if (!interrupted.signal.aborted) {
+        await saveSection(resultsPath, { date, machine, quick }, result);
+      }
     }
   } finally {
     killAll();

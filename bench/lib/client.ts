@@ -24,13 +24,21 @@ export interface JobView {
 }
 
 const AGENT = new http.Agent({ keepAlive: true, maxSockets: 256 });
+/** No request of the bench may hang a section: a job that never ends fails its file instead. */
+const REQUEST_TIMEOUT_MS = 300_000;
 
 export class ConvertdClient {
   constructor(
     readonly url: string,
     readonly syncUrl: string,
     private readonly key: string,
+    /** Aborts every request in flight (the section's deadline, Ctrl-C). */
+    private readonly signal: AbortSignal = new AbortController().signal,
   ) {}
+
+  private deadline(): AbortSignal {
+    return AbortSignal.any([this.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]);
+  }
 
   /** POST /v2/jobs on the main origin (answers at once) or the sync one (once the job ends). */
   async createJob(tasks: Record<string, unknown>, sync = false): Promise<JobView> {
@@ -65,6 +73,7 @@ export class ConvertdClient {
       const req = http.request(form.url, {
         method: 'POST',
         agent: AGENT,
+        signal: this.deadline(),
         headers: {
           'content-type': `multipart/form-data; boundary=${boundary}`,
           'content-length': head.length + size + tail.length,
@@ -88,7 +97,7 @@ export class ConvertdClient {
 
   /** Downloads an export URL to `dest` (or nowhere), streamed; the number of bytes. */
   async download(url: string, dest?: string): Promise<number> {
-    const res = await fetch(url);
+    const res = await fetch(url, { signal: this.deadline() });
     if (res.status !== 200 || !res.body) {
       throw new Error(`download answered ${res.status}`);
     }
@@ -113,6 +122,7 @@ export class ConvertdClient {
   private async json(method: string, url: string, body?: unknown): Promise<JobView> {
     const res = await fetch(url, {
       method,
+      signal: this.deadline(),
       headers: {
         authorization: `Bearer ${this.key}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),

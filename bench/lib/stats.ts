@@ -134,8 +134,13 @@ export function summarise(
 export async function contender(
   name: string,
   concurrency: number,
+  signal: AbortSignal,
   measure: () => Promise<ContenderFigures>,
 ): Promise<ContenderFigures> {
+  if (signal.aborted) {
+    return { ...summarise(name, concurrency, [], 0, true), errors: ['not run: stopped'] };
+  }
+
   try {
     return await measure();
   } catch (err) {

@@ -31,9 +31,11 @@ const FILE_TIMEOUT_MS = 120_000;
 export const html: Section = async (ctx) => {
   const files = await htmlInputs(ctx.quick ? 6 : 40);
   const contenders = [
-    await contender('chromium per file', ctx.cores, () => chromiumPerFile(ctx, files)),
-    await contender('convertd', 2 * ctx.cores, () => convertd(ctx, files)),
-    await contender('warm chromium floor (reference)', ctx.cores, () => warmFloor(ctx, files)),
+    await contender('chromium per file', ctx.cores, ctx.signal, () => chromiumPerFile(ctx, files)),
+    await contender('convertd', 2 * ctx.cores, ctx.signal, () => convertd(ctx, files)),
+    await contender('warm chromium floor (reference)', ctx.cores, ctx.signal, () =>
+      warmFloor(ctx, files),
+    ),
   ];
   const cli = contenders[0]!;
 
@@ -95,7 +97,7 @@ async function convertd(
   const dir = await workDir(ctx, 'convertd');
   const stack = await startStack({ tmpRoot: ctx.tmpRoot });
   try {
-    const client = new ConvertdClient(stack.url, stack.syncUrl, stack.key);
+    const client = new ConvertdClient(stack.url, stack.syncUrl, stack.key, ctx.signal);
     const tasks = {
       upload: { operation: 'import/upload' },
       convert: {

@@ -20,8 +20,8 @@ const FILE_TIMEOUT_MS = 60_000;
 export const images: Section = async (ctx) => {
   const files = await imageInputs(ctx.quick ? 10 : 100);
   const contenders = [
-    await contender('ImageMagick convert', ctx.cores, () => imageMagick(ctx, files)),
-    await contender('convertd', 2 * ctx.cores, () => convertd(ctx, files)),
+    await contender('ImageMagick convert', ctx.cores, ctx.signal, () => imageMagick(ctx, files)),
+    await contender('convertd', 2 * ctx.cores, ctx.signal, () => convertd(ctx, files)),
   ];
   const magick = contenders[0]!;
 
@@ -88,7 +88,7 @@ async function convertd(
   const dir = await workDir(ctx, 'convertd');
   const stack = await startStack({ tmpRoot: ctx.tmpRoot });
   try {
-    const client = new ConvertdClient(stack.url, stack.syncUrl, stack.key);
+    const client = new ConvertdClient(stack.url, stack.syncUrl, stack.key, ctx.signal);
     const resize = { width: WIDTH, quality: QUALITY };
     const tasks = {
       upload: { operation: 'import/upload' },

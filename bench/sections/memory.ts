@@ -30,7 +30,7 @@ export const memory: Section = async (ctx) => {
   const timings: Record<string, number> = {};
   let downloaded: number;
   try {
-    const client = new ConvertdClient(stack.url, stack.syncUrl, stack.key);
+    const client = new ConvertdClient(stack.url, stack.syncUrl, stack.key, ctx.signal);
     // Everything the path loads lazily is loaded before the baseline is taken.
     await archiveRoundTrip(client, MiB, () => undefined);
 

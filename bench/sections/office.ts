@@ -25,10 +25,12 @@ const FILE_TIMEOUT_MS = 180_000;
 export const office: Section = async (ctx) => {
   const files = await officeInputs(ctx.quick ? 6 : 40);
   const contenders = [
-    await contender('soffice per file', ctx.cores, () => coldSoffice(ctx, files)),
-    await contender('unoconv (listener)', 1, () => unoconv(ctx, files)),
-    await contender('convertd', 2 * ctx.cores, () => convertd(ctx, files)),
-    await contender('warm UNO floor (reference)', ctx.cores, () => unoFloor(ctx, files)),
+    await contender('soffice per file', ctx.cores, ctx.signal, () => coldSoffice(ctx, files)),
+    await contender('unoconv (listener)', 1, ctx.signal, () => unoconv(ctx, files)),
+    await contender('convertd', 2 * ctx.cores, ctx.signal, () => convertd(ctx, files)),
+    await contender('warm UNO floor (reference)', ctx.cores, ctx.signal, () =>
+      unoFloor(ctx, files),
+    ),
   ];
   const soffice = contenders[0]!;
 
@@ -157,7 +159,7 @@ async function convertd(
   const dir = await workDir(ctx, 'convertd');
   const stack = await startStack({ tmpRoot: ctx.tmpRoot });
   try {
-    const client = new ConvertdClient(stack.url, stack.syncUrl, stack.key);
+    const client = new ConvertdClient(stack.url, stack.syncUrl, stack.key, ctx.signal);
     const tasks = {
       upload: { operation: 'import/upload' },
       convert: { operation: 'convert', input: 'upload', output_format: 'pdf' },

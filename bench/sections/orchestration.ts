@@ -120,7 +120,7 @@ async function withStack(
 ): Promise<void> {
   const stack = await startStack({ tmpRoot: ctx.tmpRoot, env, nodeArgs });
   try {
-    const client = new ConvertdClient(stack.url, stack.syncUrl, stack.key);
+    const client = new ConvertdClient(stack.url, stack.syncUrl, stack.key, ctx.signal);
     const job: Job = async () => {
       const t0 = performance.now();
       const done = await client.createJob(
