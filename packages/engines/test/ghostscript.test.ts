@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { OPTIMIZE_PROFILES } from '@convertd/api';
+
 import { GhostscriptEngine } from '../src/ghostscript/ghostscript.engine';
 import { qFactor } from '../src/ghostscript/optimize';
 import {
@@ -203,6 +205,14 @@ describe(GhostscriptEngine.name, () => {
       await run('qpdf', ['--check', output!]);
     });
 
+    it.each(OPTIMIZE_PROFILES)('keeps the filled form values with profile %s', async (profile) => {
+      const [output] = (await sut.run(await jobFor(root, 'optimize', FORM_PDF, { profile }))).files;
+
+      const text = await pdfText(output!);
+      expect(text).toContain('Alice');
+      expect(text).toContain('Bob');
+    });
+
     it('returns the original bytes when nothing makes the file smaller', async () => {
       // The scan's JBIG2 masks come out of pdfwrite larger than they went in, and a file that
       // qpdf has packed already does not shrink when packed again.
@@ -318,7 +328,11 @@ describe(GhostscriptEngine.name, () => {
         expect(xmp).toMatch(new RegExp(`pdfaid:part=['"]${part}['"]`));
         expect(xmp).toMatch(/pdfaid:conformance=['"]B['"]/);
         expect(await pdfInfo(output!)).toMatchObject({ Pages: '1', 'PDF version': version });
-        expect(await pdfText(output!)).toContain('Example for a Form');
+        const text = await pdfText(output!);
+        expect(text).toContain('Example for a Form');
+        // The filled form values, flattened into the page.
+        expect(text).toContain('Alice');
+        expect(text).toContain('Bob');
         expect(await outputIntent(output!)).toMatchObject({
           '/S': '/GTS_PDFA1',
           '/OutputConditionIdentifier': 'u:sRGB IEC61966-2.1',

@@ -88,10 +88,16 @@ export class GhostscriptEngine implements Engine {
     switch (job.operation) {
       case 'convert':
         return this.convert(job, input, deadlineAt);
-      case 'optimize':
-        return this.optimize(job, await this.open(job, input), deadlineAt);
+      case 'optimize': {
+        const opened = await this.open(job, input);
+        return this.optimize(job, opened, await this.withFormFlattened(job, opened), deadlineAt);
+      }
       case 'pdf/a':
-        return this.pdfa(job, await this.open(job, input), deadlineAt);
+        return this.pdfa(
+          job,
+          await this.withFormFlattened(job, await this.open(job, input)),
+          deadlineAt,
+        );
       default:
         throw new AppError('INVALID_CONVERSION_TYPE', {
           message: `Ghostscript does not run ${job.operation}.`,
@@ -107,6 +113,39 @@ export class GhostscriptEngine implements Engine {
     }
 
     return openJobPdf(job, input);
+  }
+
+  /**
+   * Filled form fields whose values have no appearance stream (LibreOffice writes them so, with
+   * NeedAppearances) are dropped by Ghostscript's pdfwrite: their appearances are generated and
+   * flattened into the page first, so that what the form shows stays in the output.
+   */
+  private async withFormFlattened(job: EngineJob, opened: OpenedPdf): Promise<OpenedPdf> {
+    const deadlineAt = Date.now() + job.deadlineMs;
+    const call = { workDir: job.workDir, deadlineAt, signal: job.signal, logger: job.logger };
+    const { stdout } = await runQpdf(
+      ['--json', '--json-key=acroform', opened.input.path],
+      call,
+    ).catch(() => ({ stdout: '' }));
+    const fields = (() => {
+      try {
+        return (JSON.parse(stdout) as { acroform?: { fields?: unknown[] } }).acroform?.fields;
+      } catch {
+        return undefined;
+      }
+    })();
+    if (!fields || fields.length === 0) {
+      return opened;
+    }
+
+    const path = join(job.workDir, 'form-flattened.pdf');
+    await runQpdf(
+      ['--generate-appearances', '--flatten-annotations=all', opened.input.path, path],
+      call,
+    );
+    job.logger?.debug({ engine: this.name, fields: fields.length }, 'pdf form flattened');
+
+    return { ...opened, input: { ...opened.input, path } };
   }
 
   private async convert(
@@ -190,6 +229,7 @@ export class GhostscriptEngine implements Engine {
    */
   private async optimize(
     job: EngineJob,
+    original: OpenedPdf,
     opened: OpenedPdf,
     deadlineAt: number,
   ): Promise<EngineResult> {
@@ -218,7 +258,10 @@ export class GhostscriptEngine implements Engine {
     );
     const best = sized.reduce((a, b) => (b.size < a.size ? b : a));
 
-    const before = (await stat(source)).size;
+    // Sizes compare with the file as sent (its form not flattened), which is what comes back
+    // when nothing is smaller.
+    const unchanged = resolve(original.input.path);
+    const before = (await stat(unchanged)).size;
     const after = best.size;
     const output = join(job.outputDir, 'output.pdf');
     job.logger?.debug(
@@ -226,7 +269,7 @@ export class GhostscriptEngine implements Engine {
       'pdf optimized',
     );
     if (after >= before) {
-      await copyFile(source, output);
+      await copyFile(unchanged, output);
 
       return {
         files: [output],
