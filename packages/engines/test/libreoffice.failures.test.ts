@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -194,6 +195,25 @@ describe(`${LibreOfficeEngine.name} failures`, () => {
     expect(ms).toBeLessThan(700 + SLACK_MS);
     await convertsNotes();
     expect(sut.state().restarts.crash).toBeGreaterThanOrEqual(1);
+  });
+
+  it('takes its soffice down with it when the worker is killed with SIGKILL', async () => {
+    const orphans = join(root, 'killed-worker');
+    const script = join(root, 'killed-worker.mts');
+    const engine = join(import.meta.dirname, '../src/libreoffice/libreoffice.engine.ts');
+    await writeFile(
+      script,
+      `import { LibreOfficeEngine } from ${JSON.stringify(engine)};\n` +
+        `const e = new LibreOfficeEngine({ profileRoot: ${JSON.stringify(orphans)}, poolSize: 1 });\n` +
+        `await e.warm();\nprocess.kill(process.pid, 'SIGKILL');\n`,
+    );
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script], {
+      cwd: join(import.meta.dirname, '..'),
+      timeout: 60_000,
+    });
+
+    expect(child.signal).toBe('SIGKILL');
+    expect(await eventually(() => processesMentioning(orphans).length === 0, 10_000)).toBe(true);
   });
 
   it('leaves the input file untouched', async () => {

@@ -66,11 +66,10 @@ export class OfficeProcess {
   private deadReason: string | undefined;
   /** Called once when either child exits on its own, or when the process is killed. */
   onDeath: ((reason: string) => void) | undefined;
-
-  constructor(private readonly options: OfficeProcessOptions) {}
-
   /** Why it died: `crash` when soffice or the helper ended on their own, else `killed`. */
   deathCause: 'crash' | 'killed' = 'killed';
+
+  constructor(private readonly options: OfficeProcessOptions) {}
 
   get dir(): string {
     return this.options.dir;

@@ -133,15 +133,15 @@ def main():
     reply({"ready": True})
     while True:
         line = sys.stdin.readline()
-        if not line:
-            return 0
-        job = json.loads(line)
+        # End of input: the worker is gone (even if it was killed); soffice goes with it.
+        job = json.loads(line) if line else {"terminate": True}
         if job.get("terminate"):
             try:
                 desktop.terminate()
             except Exception:
                 pass
-            reply({"ok": True})
+            if line:
+                reply({"ok": True})
             return 0
         try:
             reply(convert(ctx, desktop, job))
