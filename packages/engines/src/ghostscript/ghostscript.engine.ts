@@ -14,6 +14,7 @@ import { detectQpdf, runQpdf } from '../pdf/qpdf-job';
 import { inspectPdf, openJobPdf } from '../pdf/unlock';
 import type { OpenedPdf } from '../pdf/unlock';
 import { runProcess } from '../runner';
+import { formatBytes } from '../sizes';
 import type { RunProcessResult } from '../runner';
 import { linearizes, optimizeArgs, qualityProgram } from './optimize';
 import type { OptimizeProfile } from './optimize';
@@ -449,16 +450,4 @@ function gsEnv(workDir: string): Record<string, string> {
     TMPDIR: workDir,
     LANG: 'C.UTF-8',
   };
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) {
-    return `${bytes} B`;
-  }
-
-  if (bytes < 1024 * 1024) {
-    return `${(bytes / 1024).toFixed(1)} KB`;
-  }
-
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }

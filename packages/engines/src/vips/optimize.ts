@@ -8,6 +8,7 @@ import type { Sharp } from 'sharp';
 import { AppError } from '@convertd/errors';
 
 import type { EngineInput } from '../engine';
+import { formatBytes } from '../sizes';
 import { int, str } from './options';
 import type { VipsRun } from './run';
 import { decodes, openSource, pipeline, type Source } from './source';
@@ -68,7 +69,7 @@ export async function optimizeImage(run: VipsRun, input: EngineInput): Promise<O
 
   return {
     file: out,
-    message: `Reduced the file size by ${saved < 1 ? 'less than 1' : saved}% (${bytes(before)} to ${bytes(after)}).`,
+    message: `Reduced the file size by ${saved < 1 ? 'less than 1' : saved}% (${formatBytes(before)} to ${formatBytes(after)}).`,
   };
 }
 
@@ -111,12 +112,4 @@ function encoder(
         message: `The vips engine does not optimize ${format} files.`,
       });
   }
-}
-
-function bytes(n: number): string {
-  if (n < 1000) {
-    return `${n} B`;
-  }
-
-  return n < 1e6 ? `${(n / 1e3).toFixed(1)} kB` : `${(n / 1e6).toFixed(1)} MB`;
 }
