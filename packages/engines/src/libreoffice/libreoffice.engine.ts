@@ -31,7 +31,7 @@ import {
 } from './formats';
 import { pageRangeField, pdfSettings, readPageRange } from './options';
 import { OfficePool, type PoolState } from './office-pool';
-import type { UnoReply } from './office-process';
+import { sofficeEnv, type UnoReply } from './office-process';
 import { inspectOfficeInput } from './preflight';
 import type { Inspection } from './preflight';
 
@@ -335,13 +335,7 @@ export class LibreOfficeEngine implements Engine {
     ];
     await runProcess(this.binary, args, {
       cwd: work,
-      // Documents are untrusted: soffice gets no secrets from the worker's environment.
-      env: {
-        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-        HOME: work,
-        TMPDIR: join(work, 'tmp'),
-        LANG: process.env['LANG'] ?? 'C.UTF-8',
-      },
+      env: sofficeEnv(work),
       inheritEnv: false,
       deadlineMs: deadlineAt - Date.now(),
       ...(req.signal === undefined ? {} : { signal: req.signal }),

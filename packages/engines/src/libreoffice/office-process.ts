@@ -253,15 +253,8 @@ export class OfficeProcess {
     const { dir } = this.options;
     const child = spawn(file, args, {
       cwd: dir,
-      // Documents are untrusted: no secrets from the worker's environment reach the engine.
       // TODO(#7): sandbox soffice (no network, read-only file system outside its directory).
-      env: {
-        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-        HOME: dir,
-        TMPDIR: join(dir, 'tmp'),
-        LANG: process.env['LANG'] ?? 'C.UTF-8',
-        ...(process.env['LC_ALL'] ? { LC_ALL: process.env['LC_ALL'] } : {}),
-      },
+      env: sofficeEnv(dir),
       detached: true,
       stdio: piped ? ['pipe', 'pipe', 'pipe'] : ['ignore', 'ignore', 'pipe'],
     });
@@ -397,6 +390,21 @@ export class OfficeProcess {
       details: { engine: 'libreoffice', reason, stderrTail: this.stderrTail },
     });
   }
+}
+
+/**
+ * The whole environment of a soffice and its helper: documents are untrusted, so no secret of
+ * the worker's environment reaches them, and their home and temp files stay in `dir`.
+ */
+export function sofficeEnv(dir: string): Record<string, string> {
+  return {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: dir,
+    TMPDIR: join(dir, 'tmp'),
+    // soffice decodes argv paths with the locale's charset.
+    LANG: process.env['LANG'] ?? 'C.UTF-8',
+    ...(process.env['LC_ALL'] ? { LC_ALL: process.env['LC_ALL'] } : {}),
+  };
 }
 
 function delay(ms: number): Promise<void> {
