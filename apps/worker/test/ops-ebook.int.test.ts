@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 
 import { mobiText, readEpub } from '../../../packages/engines/test/ebook';
@@ -101,4 +102,20 @@ describe('convert with calibre through the official node SDK', () => {
     expect(body.code).toBe('INVALID_DATA');
     expect(Object.keys(body.errors)).toEqual(['tasks.convert-it.title']);
   });
+});
+
+describe('thumbnails of e-books', () => {
+  it('draws an EPUB that lists an encrypted font, which MuPDF alone refuses, through calibre', async () => {
+    const job = await sdk.runFile(
+      path.join(CORPUS, 'ebook/epub2_picture.epub'),
+      'epub2_picture.epub',
+      { operation: 'thumbnail', output_format: 'png', width: 200 },
+    );
+
+    expect(job.status).toBe('finished');
+    const [thumb] = await sdk.exports(job);
+    const meta = await sharp(thumb!.bytes).metadata();
+    expect(meta.format).toBe('png');
+    expect(meta.width).toBe(200);
+  }, 60_000);
 });

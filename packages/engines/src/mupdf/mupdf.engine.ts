@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { MUPDF } from '@convertd/api';
-import { AppError } from '@convertd/errors';
+import { AppError, isAppError } from '@convertd/errors';
 
 import type { Engine, EngineInput, EngineJob, EngineResult } from '../engine';
 import { rasterSize, readRasterOptions } from '../paged/fit';
@@ -103,6 +103,23 @@ export class MupdfEngine implements Engine {
       job.logger?.debug({ engine: this.name, files: files.length }, 'engine converted');
 
       return { files };
+    } catch (err) {
+      if (input.format !== 'epub' || !isEncryptedEpub(err)) {
+        throw err;
+      }
+      // MuPDF refuses any EPUB that lists encrypted parts, even only obfuscated fonts, which
+      // calibre reads: the book as calibre's PDF, drawn here.
+      if (job.convertWith === undefined) {
+        throw new AppError('INPUT_CORRUPT', {
+          message:
+            'The EPUB lists encrypted content (DRM or obfuscated fonts), which MuPDF cannot open.',
+          cause: err,
+        });
+      }
+      const pdf = await job.convertWith(input, 'pdf');
+      job.logger?.debug({ engine: this.name }, 'encrypted EPUB drawn from its PDF');
+
+      return this.run({ ...job, inputs: [pdf] });
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
@@ -261,4 +278,14 @@ export class MupdfEngine implements Engine {
       doc.ctx,
     );
   }
+}
+
+/** mutool's refusal of an EPUB with an encryption.xml ("EPUB is locked by DRM"). */
+function isEncryptedEpub(err: unknown): boolean {
+  if (!isAppError(err) || err.code !== 'INPUT_CORRUPT') {
+    return false;
+  }
+  const reason = (err.details as { error?: unknown } | undefined)?.error;
+
+  return typeof reason === 'string' && /locked by DRM/i.test(reason);
 }
