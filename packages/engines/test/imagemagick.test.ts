@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { chooseRow } from '@convertd/api';
 
+import type { AppError } from '@convertd/errors';
+
 import { GraphicsMagickEngine } from '../src/graphicsmagick/graphicsmagick.engine';
 import { ImageMagickEngine } from '../src/imagemagick/imagemagick.engine';
 import { exifOf, IMAGES, inputOf, runEngine } from './media';
@@ -215,6 +217,23 @@ describe(GraphicsMagickEngine.name, () => {
     });
     const gif = await convert(gm, GIF, 'gif', { width: 40, height: 40, fit: 'crop' });
     expect(await sharp(gif, { animated: true }).metadata()).toMatchObject({ width: 40, pages: 30 });
+  });
+
+  it("tells the user GraphicsMagick's own reason when it cannot convert, without server paths", async () => {
+    // GraphicsMagick 1.3 decodes no animated WebP and says only "No data returned".
+    const err = await runEngine(gm, root, {
+      operation: 'convert',
+      inputs: [inputOf(join(IMAGES, 'anim.webp'))],
+      outputFormat: 'png',
+      options: { fit: 'max', auto_orient: true, strip: false },
+    }).then(
+      () => undefined,
+      (e: unknown) => e as AppError,
+    );
+
+    expect(err?.code).toBe('ENGINE_FAILED');
+    expect(err?.message).toMatch(/^The conversion engine failed: No data returned/);
+    expect(err?.message).not.toContain('/');
   });
 
   it('reads TGA and PCX files', async () => {

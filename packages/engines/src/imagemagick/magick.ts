@@ -138,5 +138,20 @@ function conversionError(engine: string, stderr: string, cause: unknown): AppErr
     return new AppError('INPUT_CORRUPT', { cause, details });
   }
 
-  return new AppError('ENGINE_FAILED', { cause, details });
+  const said = lastLine(stderr);
+  return new AppError('ENGINE_FAILED', {
+    ...(said === '' ? {} : { message: `The conversion engine failed: ${said}` }),
+    cause,
+    details,
+  });
+}
+
+/** The program's last line of complaint, without the server's directories, for the user. */
+function lastLine(stderr: string): string {
+  const line = stderr.trim().split('\n').pop() ?? '';
+  return line
+    .replace(/\/(?:[^\s/()'"]+\/)+/g, '')
+    .replace(/^(?:gm |magick |convert )?\w*:\s*/, '')
+    .slice(0, 200)
+    .trim();
 }
