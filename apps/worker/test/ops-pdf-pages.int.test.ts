@@ -5,7 +5,7 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { CORPUS } from '../../../test/harness';
+import { api, CORPUS } from '../../../test/harness';
 import { expectFinished, sdkStack, taskOf as task, type SdkJob } from './support';
 
 const WORD = path.join(CORPUS, 'pdf/bug2004951.pdf');
@@ -213,17 +213,16 @@ describe('PDF operations with the pdf-lib engine', () => {
     expect(pages(file)).toBe(6);
   });
 
-  it('reports a watermark without text or image as invalid data', async () => {
-    const job = await runJob(
-      {
+  it('refuses a watermark without text or image as invalid data', async () => {
+    const res = await api(sdk.stack, sdk.key, 'POST', '/v2/jobs', {
+      tasks: {
         up: { operation: 'import/upload' },
         stamped: { operation: 'watermark', input: 'up', opacity: 50, engine: 'pdflib' },
       },
-      { up: [WORD, 'Word export.pdf'] },
-    );
+    });
 
-    expect(job.status).toBe('error');
-    const failed = task(job, 'stamped');
-    expect(failed.code).toBe('INVALID_DATA');
+    expect(res.status).toBe(422);
+    expect(res.json.code).toBe('INVALID_DATA');
+    expect(Object.keys(res.json.errors as object)).toEqual(['tasks.stamped.text']);
   });
 });
