@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 
@@ -6,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { LibreOfficeEngine } from '../src/libreoffice/libreoffice.engine';
 import type { ConvertRequest } from '../src/engine';
+import { IMAGES } from './media';
 import { FIXTURES, OFFICE, pdfPages, pdfText } from './office';
 import { processesMentioning } from './support';
 
@@ -173,6 +177,38 @@ describe(LibreOfficeEngine.name, () => {
     expect((await readFile(docx.files[0] ?? '')).subarray(0, 2).toString()).toBe('PK');
     expect(await pdfText(pdf.files[0] ?? '')).toContain('Beak facts.');
     expect(sut.state().restarts).toEqual(before);
+  });
+
+  it('fetches nothing a document links to, on the network or on this machine', async () => {
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const dir = await mkdtemp(join(root, 'links-'));
+      const page = join(dir, 'links.html');
+      const local = join(IMAGES, 'toucan.png');
+      await writeFile(
+        page,
+        `<html><head><link rel="stylesheet" href="http://127.0.0.1:${port}/style.css"></head>` +
+          `<body><p>Linked things.</p><img src="http://127.0.0.1:${port}/remote.png">` +
+          `<img src="file://${local}"></body></html>`,
+      );
+      const docx = await convert(page, 'docx');
+      const pdf = await convert(page, 'pdf');
+
+      expect(requests).toEqual([]);
+      expect(await pdfText(pdf.files[0] ?? '')).toContain('Linked things.');
+      const images = execFileSync('pdfimages', ['-list', pdf.files[0]!], { encoding: 'utf8' });
+      expect(images.trim().split('\n')).toHaveLength(2); // the header lines only
+      const media = execFileSync('unzip', ['-l', docx.files[0]!], { encoding: 'utf8' });
+      expect(media).not.toContain('word/media/');
+    } finally {
+      server.close();
+    }
   });
 
   it('runs two conversions at once on two warm processes with their own profiles', async () => {

@@ -31,7 +31,7 @@ import {
 } from './formats';
 import { pageRangeField, pdfSettings, readPageRange } from './options';
 import { OfficePool, type PoolState } from './office-pool';
-import { sofficeEnv, type UnoReply } from './office-process';
+import { hardenProfile, sofficeEnv, type UnoReply } from './office-process';
 import { inspectOfficeInput } from './preflight';
 import type { Inspection } from './preflight';
 
@@ -322,6 +322,7 @@ export class LibreOfficeEngine implements Engine {
     deadlineAt: number,
   ): Promise<void> {
     await mkdir(join(work, 'tmp'), { recursive: true });
+    await hardenProfile(join(work, 'profile'));
     const importFilter = importFilterFor(req.inputFormat);
     const args = [
       `-env:UserInstallation=${pathToFileURL(join(work, 'profile')).href}`,

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { AppError } from '@convertd/errors';
@@ -98,6 +98,7 @@ export class OfficeProcess {
     const deadline = Date.now() + this.options.startTimeoutMs;
     await mkdir(join(this.options.dir, 'tmp'), { recursive: true });
     if (!existsSync(this.profileDir)) {
+      await hardenProfile(this.profileDir);
       await this.initProfile(deadline);
     }
 
@@ -228,6 +229,7 @@ export class OfficeProcess {
         untrackGroup(child.pid);
       }
       if (code === 0) {
+        await hardenProfile(this.profileDir);
         return;
       }
       if (code !== EXIT_RESTART_REQUESTED) {
@@ -391,6 +393,42 @@ export class OfficeProcess {
     });
   }
 }
+
+// Documents are untrusted: they may not make soffice fetch what they link to (images, style
+// sheets on the network or on this machine's disk).
+// TODO(#7): no network at all for soffice (a namespace or sandbox); until then every fetch goes
+// to a proxy that is not there (the discard port), and linked images are refused.
+const INET = '/org.openoffice.Inet/Settings';
+const HARDENING = [
+  ['/org.openoffice.Office.Common/Security/Scripting', 'BlockUntrustedRefererLinks', 'true'],
+  [INET, 'ooInetProxyType', '2'],
+  [INET, 'ooInetNoProxy', ''],
+  ...['HTTP', 'HTTPS', 'FTP'].flatMap((scheme) => [
+    [INET, `ooInet${scheme}ProxyName`, '127.0.0.1'],
+    [INET, `ooInet${scheme}ProxyPort`, '9'],
+  ]),
+];
+
+/** Puts our settings into a profile's registry, which soffice reads at start; idempotent. */
+export async function hardenProfile(profileDir: string): Promise<void> {
+  const file = join(profileDir, 'user', 'registrymodifications.xcu');
+  const xcu = await readFile(file, 'utf8').catch(() => EMPTY_XCU);
+  if (xcu.includes('BlockUntrustedRefererLinks')) {
+    return;
+  }
+  const items = HARDENING.map(
+    ([path, name, value]) =>
+      `<item oor:path="${path}"><prop oor:name="${name}" oor:op="fuse"><value>${value}</value></prop></item>`,
+  ).join('\n');
+  await mkdir(join(profileDir, 'user'), { recursive: true });
+  await writeFile(file, xcu.replace('</oor:items>', `${items}\n</oor:items>`));
+}
+
+const EMPTY_XCU =
+  '<?xml version="1.0" encoding="UTF-8"?>\n' +
+  '<oor:items xmlns:oor="http://openoffice.org/2001/registry" ' +
+  'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n' +
+  '</oor:items>\n';
 
 /**
  * The whole environment of a soffice and its helper: documents are untrusted, so no secret of
