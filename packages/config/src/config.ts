@@ -84,7 +84,7 @@ export function loadConfig(env: Env = process.env): Config {
     engineDeprecatedVersions: Object.fromEntries(versionList(env, 'ENGINE_DEPRECATED_VERSIONS')),
     engineConcurrency: countList(env, 'ENGINE_CONCURRENCY'),
     libreofficeRestartAfter: int(env, 'LIBREOFFICE_RESTART_AFTER', 200),
-    libreofficeMaxRssBytes: int(env, 'LIBREOFFICE_MAX_MEMORY_MB', 1024) * 1024 * 1024,
+    libreofficeMaxRssBytes: int(env, 'LIBREOFFICE_MAX_MEMORY_MB', 2048) * 1024 * 1024,
     chromeRestartAfter: int(env, 'CHROME_RESTART_AFTER', 100),
   });
 }

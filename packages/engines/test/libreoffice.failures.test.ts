@@ -197,6 +197,28 @@ describe(`${LibreOfficeEngine.name} failures`, () => {
     expect(sut.state().restarts.crash).toBeGreaterThanOrEqual(1);
   });
 
+  it('stops a conversion whose soffice passes the memory limit, then converts again', async () => {
+    const small = new LibreOfficeEngine({
+      profileRoot: join(root, 'small-profiles'),
+      poolSize: 1,
+      // An idle soffice holds about 90 MiB; laying out the slow text takes far more.
+      maxRssBytes: 130 * 2 ** 20,
+    });
+    try {
+      await small.warm();
+      const { err, ms } = await failure(small.convert(request(slowText)));
+
+      expect(err.code).toBe('ENGINE_FAILED');
+      expect(err.message).toContain('more memory than this server allows');
+      expect(ms).toBeLessThan(10_000);
+      const outputDir = await mkdtemp(join(root, 'out-'));
+      const { files } = await small.convert(request(join(OFFICE, 'notes.docx'), { outputDir }));
+      expect(await pdfPages(files[0] ?? '')).toBe(2);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('takes its soffice down with it when the worker is killed with SIGKILL', async () => {
     const orphans = join(root, 'killed-worker');
     const script = join(root, 'killed-worker.mts');

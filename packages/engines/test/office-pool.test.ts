@@ -204,7 +204,10 @@ describe('OfficePool', () => {
 
     expect(replies).toHaveLength(200);
     expect(replies.every((r) => r.ok)).toBe(true);
-    expect(sut.state().restarts.served).toBe(20);
+    // Each process is replaced after its 10th: 200 = 10 × replaced + what the two left served
+    // (at most 9 each), so 19 or 20 were replaced.
+    expect(sut.state().restarts.served).toBeGreaterThanOrEqual(19);
+    expect(sut.state().restarts.served).toBeLessThanOrEqual(20);
     expect(sut.state().live).toBeLessThanOrEqual(2);
     await sut.close();
     expect(await eventually(() => leftovers().length === 0)).toBe(true);

@@ -64,7 +64,7 @@ export interface LibreOfficeEngineOptions {
   poolSize?: number;
   /** Conversions a process serves before it is replaced; default 200, 0 for never. */
   restartAfter?: number;
-  /** soffice memory past which a process is replaced; default 1 GiB, 0 for no limit. */
+  /** soffice memory past which a conversion is stopped and its process replaced; default 2 GiB, 0 for no limit. */
   maxRssBytes?: number;
   /** Time a quitting soffice gets before it is killed; default 5000. */
   stopGraceMs?: number;
@@ -86,7 +86,7 @@ export class LibreOfficeEngine implements Engine {
     this.pool = new OfficePool({
       size: Math.max(1, options.poolSize ?? availableParallelism()),
       restartAfter: options.restartAfter ?? 200,
-      maxRssBytes: options.maxRssBytes ?? 2 ** 30,
+      maxRssBytes: options.maxRssBytes ?? 2 ** 31,
       root: options.profileRoot,
       sofficeBin: options.sofficeBin ?? sofficeBinBeside(this.binary),
       python: options.python ?? UNO_PYTHON,
@@ -98,6 +98,7 @@ export class LibreOfficeEngine implements Engine {
   /** Starts the pool's processes; the worker calls it before it takes tasks. */
   async warm(logger?: EngineLogger): Promise<void> {
     const started = Date.now();
+    this.pool.useLogger(logger);
     await this.pool.warm();
     logger?.info(
       { engine: this.name, durationMs: Date.now() - started, pool: this.pool.state() },

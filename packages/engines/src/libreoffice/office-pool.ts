@@ -17,7 +17,10 @@ export interface OfficePoolOptions {
   size: number;
   /** Conversions a process serves before it is replaced; 0 for never. */
   restartAfter: number;
-  /** soffice resident memory past which a process is replaced after its conversion; 0 for no limit. */
+  /**
+   * soffice resident memory past which a conversion is stopped (ENGINE_FAILED) and a process
+   * replaced after its conversion; 0 for no limit.
+   */
   maxRssBytes: number;
   /** Directory for the processes' profiles and the helper script; created if missing. */
   root: string;
@@ -61,7 +64,16 @@ export class OfficePool {
   /** Stops of retired processes still under way; `close` waits for them. */
   private readonly stopping = new Set<Promise<void>>();
 
-  constructor(private readonly options: OfficePoolOptions) {}
+  private logger: EngineLogger | undefined;
+
+  constructor(private readonly options: OfficePoolOptions) {
+    this.logger = options.logger;
+  }
+
+  /** Where the pool reports restarts and deaths from now on (the worker's logger). */
+  useLogger(logger: EngineLogger | undefined): void {
+    this.logger = logger ?? this.logger;
+  }
 
   /** Starts every process of the pool; resolves when all are ready. */
   async warm(): Promise<void> {
@@ -87,7 +99,7 @@ export class OfficePool {
     const process = await this.acquire(deadlineAt, signal);
     let reply: UnoReply | undefined;
     try {
-      reply = await process.convert(job, deadlineAt - Date.now(), signal);
+      reply = await process.convert(job, deadlineAt - Date.now(), signal, this.options.maxRssBytes);
       return reply;
     } finally {
       await this.release(process);
@@ -131,7 +143,7 @@ export class OfficePool {
     }
 
     if (this.live.size + this.starting < this.options.size) {
-      return this.spawn();
+      return this.spawnRetrying(deadlineAt);
     }
 
     return new Promise<OfficeProcess>((resolve, reject) => {
@@ -193,7 +205,7 @@ export class OfficePool {
       const rss = await process.rssBytes();
       if (rss > maxRssBytes) {
         this.restarts.memory += 1;
-        this.options.logger?.info(
+        this.logger?.info(
           { engine: 'libreoffice', rssMiB: Math.round(rss / 2 ** 20) },
           'LibreOffice passed its memory limit; replacing it',
         );
@@ -228,10 +240,26 @@ export class OfficePool {
     if (this.live.size + this.starting >= this.options.size) {
       return;
     }
-    this.spawn().then(
+    this.spawnRetrying(Date.now() + this.options.startTimeoutMs).then(
       (p) => this.giveBack(p),
       (err: Error) => this.waiters.shift()?.reject(err),
     );
+  }
+
+  /**
+   * A new process; one failed start (a load spike, a kill while starting) is tried again while
+   * time is left.
+   */
+  private async spawnRetrying(deadlineAt: number): Promise<OfficeProcess> {
+    try {
+      return await this.spawn();
+    } catch (first) {
+      if (this.closed || Date.now() >= deadlineAt) {
+        throw first;
+      }
+      this.logger?.warn({ engine: 'libreoffice', err: first }, 'LibreOffice did not start; again');
+      return this.spawn();
+    }
   }
 
   private async spawn(): Promise<OfficeProcess> {
@@ -258,7 +286,7 @@ export class OfficePool {
     }
     this.starting -= 1;
     this.live.add(process);
-    this.options.logger?.debug(
+    this.logger?.debug(
       { engine: 'libreoffice', pid: process.pid, state: this.state() },
       'LibreOffice started',
     );
@@ -273,10 +301,10 @@ export class OfficePool {
       this.idle.splice(at, 1);
       this.live.delete(process);
       this.restarts.crash += 1;
-      this.options.logger?.warn({ engine: 'libreoffice', reason }, 'idle LibreOffice died');
+      this.logger?.warn({ engine: 'libreoffice', reason }, 'idle LibreOffice died');
       this.afterExit();
     } else if (reason !== 'stopped') {
-      this.options.logger?.warn({ engine: 'libreoffice', reason }, 'LibreOffice died');
+      this.logger?.warn({ engine: 'libreoffice', reason }, 'LibreOffice died');
     }
     // Its profile may be half-written: the next process gets a new one.
     this.background(
@@ -289,14 +317,14 @@ export class OfficePool {
     process.onDeath = undefined;
     await process.stop(this.options.stopGraceMs);
     await rm(process.dir, { recursive: true, force: true });
-    this.options.logger?.debug({ engine: 'libreoffice', why }, 'LibreOffice retired');
+    this.logger?.debug({ engine: 'libreoffice', why }, 'LibreOffice retired');
   }
 
   private background(work: Promise<unknown>): void {
     const tracked = work.then(
       () => undefined,
       (err: unknown) =>
-        this.options.logger?.warn({ engine: 'libreoffice', err }, 'LibreOffice clean-up failed'),
+        this.logger?.warn({ engine: 'libreoffice', err }, 'LibreOffice clean-up failed'),
     );
     this.stopping.add(tracked);
     void tracked.finally(() => this.stopping.delete(tracked));

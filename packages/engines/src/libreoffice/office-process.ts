@@ -17,6 +17,7 @@ import { installationUrl, ipcPipePaths } from './profile-pool';
 const EXIT_RESTART_REQUESTED = 81;
 const STDERR_CAP_BYTES = 8 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const MEMORY_POLL_MS = 250;
 
 export interface OfficeProcessOptions {
   /** soffice.bin, started directly so that it is our child. */
@@ -127,13 +128,20 @@ export class OfficeProcess {
    * Runs one conversion. Rejects with ENGINE_TIMEOUT at the deadline and ENGINE_CANCELLED on
    * abort (both after killing the process), ENGINE_CRASHED when soffice dies under it.
    */
-  async convert(job: UnoJob, deadlineMs: number, signal?: AbortSignal): Promise<UnoReply> {
+  async convert(
+    job: UnoJob,
+    deadlineMs: number,
+    signal?: AbortSignal,
+    /** soffice memory past which the conversion is stopped; 0 for no limit. */
+    maxRssBytes = 0,
+  ): Promise<UnoReply> {
     if (!this.alive) {
       throw new AppError('ENGINE_CRASHED', { details: { engine: 'libreoffice', reason: 'dead' } });
     }
 
     const reply = this.nextReply(deadlineMs, 'convert', signal);
     this.send(job);
+    const watch = maxRssBytes > 0 ? this.watchMemory(maxRssBytes) : undefined;
     try {
       const answer = await reply;
       if (!answer.ok && answer.stage === 'bridge') {
@@ -143,8 +151,34 @@ export class OfficeProcess {
       }
       return answer;
     } finally {
+      clearInterval(watch);
       this.served += 1;
     }
+  }
+
+  /** Stops the conversion under way once soffice holds more than `limit` bytes. */
+  private watchMemory(limit: number): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      void this.rssBytes().then((rss) => {
+        const pending = this.pending;
+        if (rss <= limit || pending === undefined || !this.alive) {
+          return;
+        }
+        clearInterval(timer);
+        void this.kill('over its memory limit');
+        pending.reject(
+          new AppError('ENGINE_FAILED', {
+            message: `The document needs more memory than this server allows for one conversion (${Math.round(limit / 2 ** 20)} MiB).`,
+            details: {
+              engine: 'libreoffice',
+              reason: 'memory limit',
+              rssMiB: Math.round(rss / 2 ** 20),
+            },
+          }),
+        );
+      });
+    }, MEMORY_POLL_MS);
+    return timer;
   }
 
   /** Asks soffice to quit, then kills what is left after `graceMs`. */
