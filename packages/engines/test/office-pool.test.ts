@@ -109,6 +109,15 @@ function leftovers(): number[] {
   return [...processesMentioning(root), ...processesMentioning(SLEEPER)];
 }
 
+/** No more processes than a pool of `size` runs (a replacement starts at once), no sleeper. */
+function onlyThePool(size: number): boolean {
+  return (
+    processesMentioning(fakeSoffice).length <= size &&
+    processesMentioning(fakeHelper).length <= size &&
+    processesMentioning(SLEEPER).length === 0
+  );
+}
+
 /** Children of this process that exited and were never reaped. */
 function zombieChildren(): number[] {
   return readdirSync('/proc')
@@ -152,8 +161,10 @@ describe('OfficePool', () => {
 
       expect(err.code).toBe(code);
       expect(ms).toBeLessThan(deadlineMs + SLACK_MS);
-      expect(await eventually(() => leftovers().length === 0)).toBe(true);
+      expect(await eventually(() => onlyThePool(1))).toBe(true);
       expect(sut.state().restarts[cause]).toBe(1);
+      // The replacement starts before anyone asks for it.
+      expect(await eventually(() => sut.state().live === 1, 5000)).toBe(true);
       expect(await sut.convert(job('ok'), 5000)).toEqual({ ok: true });
     },
   );
@@ -175,7 +186,7 @@ describe('OfficePool', () => {
 
     expect(err.code).toBe('ENGINE_CANCELLED');
     expect(ms).toBeLessThan(300 + SLACK_MS);
-    expect(await eventually(() => leftovers().length === 0)).toBe(true);
+    expect(await eventually(() => onlyThePool(1))).toBe(true);
     expect(await sut.convert(job('ok'), 5000)).toEqual({ ok: true });
   });
 

@@ -232,17 +232,21 @@ export class OfficePool {
     }
   }
 
-  /** A process left the pool: start a replacement when someone waits for one. */
+  /** A process left the pool: a replacement starts at once, for whoever waits or comes next. */
   private afterExit(): void {
-    if (this.closed || this.waiters.length === 0) {
-      return;
-    }
-    if (this.live.size + this.starting >= this.options.size) {
+    if (this.closed || this.live.size + this.starting >= this.options.size) {
       return;
     }
     this.spawnRetrying(Date.now() + this.options.startTimeoutMs).then(
       (p) => this.giveBack(p),
-      (err: Error) => this.waiters.shift()?.reject(err),
+      (err: Error) => {
+        const waiter = this.waiters.shift();
+        if (waiter === undefined) {
+          this.logger?.warn({ engine: 'libreoffice', err }, 'LibreOffice did not start');
+        } else {
+          waiter.reject(err);
+        }
+      },
     );
   }
 
