@@ -92,6 +92,17 @@ describe(`${LibreOfficeEngine.name} failures`, () => {
     expect(ms).toBeLessThan(200);
   });
 
+  it('converts a DOCX that was saved under the .doc extension', async () => {
+    const mislabelled = await scratch(
+      'mislabelled.doc',
+      await readFile(join(OFFICE, 'notes.docx')),
+    );
+    const outputDir = await mkdtemp(join(root, 'out-'));
+    const { files } = await sut.convert(request(mislabelled, { outputDir }));
+
+    expect(await pdfPages(files[0] ?? '')).toBe(2);
+  });
+
   it('rejects a truncated docx with INPUT_CORRUPT', async () => {
     const whole = await readFile(join(OFFICE, 'notes.docx'));
     const { err } = await failure(

@@ -68,8 +68,11 @@ export async function inspectOfficeInput(path: string, format: string): Promise<
         : corrupt('not a ZIP package');
     }
 
+    // An OOXML package saved under its binary format's extension (a .docx named .doc) is
+    // common; LibreOffice detects it by content.
     if (
       CFB_FORMATS.has(format) &&
+      !startsWith(head, ZIP_MAGIC) &&
       !looksLikeText(head) &&
       !LEGACY_MAGICS.some((m) => startsWith(head, m))
     ) {
