@@ -8,7 +8,7 @@ import { extname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { LibreOfficeEngine } from '../src/libreoffice/libreoffice.engine';
-import { ipcPipePaths } from '../src/libreoffice/profile-pool';
+import { ipcPipePaths } from '../src/libreoffice/profile';
 import type { ConvertRequest } from '../src/engine';
 import { FIXTURES, OFFICE, pdfPages } from './office';
 import { eventually, failure, processesMentioning } from './support';

@@ -11,7 +11,7 @@ import { AppError } from '@convertd/errors';
 
 import { signalGroup, trackGroup, untrackGroup } from '../process-group';
 import { TailBuffer } from '../tail-buffer';
-import { installationUrl, ipcPipePaths } from './profile-pool';
+import { installationUrl, ipcPipePaths } from './profile';
 
 /** soffice.bin asks to be started again after it set up a new profile (oosplash would do it). */
 const EXIT_RESTART_REQUESTED = 81;
