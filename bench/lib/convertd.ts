@@ -4,9 +4,11 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 
-import { assertFinished, exportUrl, taskNamed, type ConvertdClient } from './client';
+import { assertFinished, ConvertdClient, exportUrl, taskNamed } from './client';
 import type { InputFile } from './inputs';
-import type { ItemResult } from './stats';
+import type { SectionContext } from './section';
+import { startStack } from './stack';
+import { runPool, type ContenderFigures, type ItemResult } from './stats';
 
 export interface Output {
   /** Export task name. */
@@ -69,5 +71,38 @@ export async function expectMagic(file: string, magic: string): Promise<void> {
     }
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * convertd as a contender: a stack of its own, one untimed file per core first (whatever the
+ * worker starts lazily starts before the clock runs), then every file at 2 × cores. `outputs`
+ * names the downloads of one file after its label (`warm-<n>`, `out-<n>`).
+ */
+export async function runConvertd(
+  ctx: SectionContext,
+  files: readonly InputFile[],
+  tasks: Record<string, unknown>,
+  outputs: (label: string) => Output[],
+  outDir: string,
+): Promise<{ figures: ContenderFigures; settings: Record<string, string> }> {
+  const stack = await startStack({ tmpRoot: ctx.tmpRoot });
+  try {
+    const client = new ConvertdClient(stack.url, stack.syncUrl, stack.key, ctx.signal);
+    const one = (file: InputFile, label: string) =>
+      throughApi(client, file, tasks, outputs(label), outDir);
+    await Promise.all(
+      Array.from({ length: ctx.cores }, (_, i) => one(files[i % files.length]!, `warm-${i}`)),
+    );
+    const figures = await runPool(
+      'convertd',
+      files,
+      2 * ctx.cores,
+      (file, i) => one(file, `out-${i}`),
+      ctx.signal,
+    );
+    return { figures, settings: stack.settings };
+  } finally {
+    await stack.close();
   }
 }

@@ -6,12 +6,10 @@ import { pathToFileURL } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-import { ConvertdClient } from '../lib/client';
-import { expectMagic, throughApi } from '../lib/convertd';
+import { expectMagic, runConvertd } from '../lib/convertd';
 import { htmlInputs, type InputFile } from '../lib/inputs';
 import { run } from '../lib/proc';
 import { ratioTarget, type Section, type SectionContext } from '../lib/section';
-import { startStack } from '../lib/stack';
 import { contender, runPool, type ContenderFigures } from '../lib/stats';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -94,42 +92,25 @@ async function convertd(
   ctx: SectionContext,
   files: readonly InputFile[],
 ): Promise<ContenderFigures> {
-  const dir = await workDir(ctx, 'convertd');
-  const stack = await startStack({ tmpRoot: ctx.tmpRoot });
-  try {
-    const client = new ConvertdClient(stack.url, stack.syncUrl, stack.key, ctx.signal);
-    const tasks = {
-      upload: { operation: 'import/upload' },
-      convert: {
-        operation: 'convert',
-        input: 'upload',
-        input_format: 'html',
-        output_format: 'pdf',
-        engine: 'chrome',
-      },
-      export: { operation: 'export/url', input: 'convert' },
-    };
-    const one = (file: InputFile, dest: string) =>
-      throughApi(
-        client,
-        file,
-        tasks,
-        [{ exportTask: 'export', filename: dest, magic: '%PDF' }],
-        dir,
-      );
-    await Promise.all(
-      Array.from({ length: ctx.cores }, (_, i) => one(files[i % files.length]!, `warm-${i}.pdf`)),
-    );
-    return await runPool(
-      'convertd',
-      files,
-      2 * ctx.cores,
-      (file, i) => one(file, `out-${i}.pdf`),
-      ctx.signal,
-    );
-  } finally {
-    await stack.close();
-  }
+  const tasks = {
+    upload: { operation: 'import/upload' },
+    convert: {
+      operation: 'convert',
+      input: 'upload',
+      input_format: 'html',
+      output_format: 'pdf',
+      engine: 'chrome',
+    },
+    export: { operation: 'export/url', input: 'convert' },
+  };
+  const { figures } = await runConvertd(
+    ctx,
+    files,
+    tasks,
+    (label) => [{ exportTask: 'export', filename: `${label}.pdf`, magic: '%PDF' }],
+    await workDir(ctx, 'convertd'),
+  );
+  return figures;
 }
 
 /** The limit: Chromium already running, a new context per page, `cores` pages at once. */

@@ -3,12 +3,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-import { ConvertdClient } from '../lib/client';
-import { expectMagic, throughApi } from '../lib/convertd';
+import { expectMagic, runConvertd } from '../lib/convertd';
 import { imageInputs, type InputFile } from '../lib/inputs';
 import { run } from '../lib/proc';
 import type { Section, SectionContext } from '../lib/section';
-import { startStack } from '../lib/stack';
 import { contender, runPool, type ContenderFigures } from '../lib/stats';
 
 /** /usr/local/bin/convert on our machines is not ImageMagick (TOOLCHAIN.md). */
@@ -85,36 +83,25 @@ async function convertd(
   ctx: SectionContext,
   files: readonly InputFile[],
 ): Promise<ContenderFigures> {
-  const dir = await workDir(ctx, 'convertd');
-  const stack = await startStack({ tmpRoot: ctx.tmpRoot });
-  try {
-    const client = new ConvertdClient(stack.url, stack.syncUrl, stack.key, ctx.signal);
-    const resize = { width: WIDTH, quality: QUALITY };
-    const tasks = {
-      upload: { operation: 'import/upload' },
-      webp: { operation: 'convert', input: 'upload', output_format: 'webp', ...resize },
-      jpg: { operation: 'convert', input: 'upload', output_format: 'jpg', ...resize },
-      'export-webp': { operation: 'export/url', input: 'webp' },
-      'export-jpg': { operation: 'export/url', input: 'jpg' },
-    };
-    const one = (file: InputFile, i: number | string) =>
-      throughApi(
-        client,
-        file,
-        tasks,
-        [
-          { exportTask: 'export-webp', filename: `out-${i}.webp`, magic: 'WEBP' },
-          { exportTask: 'export-jpg', filename: `out-${i}.jpg`, magic: '\xff\xd8\xff' },
-        ],
-        dir,
-      );
-    await Promise.all(
-      Array.from({ length: ctx.cores }, (_, i) => one(files[i % files.length]!, `warm-${i}`)),
-    );
-    return await runPool('convertd', files, 2 * ctx.cores, (file, i) => one(file, i), ctx.signal);
-  } finally {
-    await stack.close();
-  }
+  const resize = { width: WIDTH, quality: QUALITY };
+  const tasks = {
+    upload: { operation: 'import/upload' },
+    webp: { operation: 'convert', input: 'upload', output_format: 'webp', ...resize },
+    jpg: { operation: 'convert', input: 'upload', output_format: 'jpg', ...resize },
+    'export-webp': { operation: 'export/url', input: 'webp' },
+    'export-jpg': { operation: 'export/url', input: 'jpg' },
+  };
+  const { figures } = await runConvertd(
+    ctx,
+    files,
+    tasks,
+    (label) => [
+      { exportTask: 'export-webp', filename: `${label}.webp`, magic: 'WEBP' },
+      { exportTask: 'export-jpg', filename: `${label}.jpg`, magic: '\xff\xd8\xff' },
+    ],
+    await workDir(ctx, 'convertd'),
+  );
+  return figures;
 }
 
 async function workDir(ctx: SectionContext, name: string): Promise<string> {

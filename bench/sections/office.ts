@@ -3,12 +3,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-import { ConvertdClient } from '../lib/client';
-import { expectMagic, throughApi } from '../lib/convertd';
+import { expectMagic, runConvertd } from '../lib/convertd';
 import { BENCH_DIR, officeInputs, type InputFile } from '../lib/inputs';
 import { run, startDaemon, type Daemon } from '../lib/proc';
 import { ratioTarget, type Section, type SectionContext } from '../lib/section';
-import { freePort, startStack, waitForPort } from '../lib/stack';
+import { freePort, waitForPort } from '../lib/stack';
 import {
   contender,
   runPool,
@@ -156,41 +155,22 @@ async function convertd(
   ctx: SectionContext,
   files: readonly InputFile[],
 ): Promise<ContenderFigures> {
-  const dir = await workDir(ctx, 'convertd');
-  const stack = await startStack({ tmpRoot: ctx.tmpRoot });
-  try {
-    const client = new ConvertdClient(stack.url, stack.syncUrl, stack.key, ctx.signal);
-    const tasks = {
-      upload: { operation: 'import/upload' },
-      convert: { operation: 'convert', input: 'upload', output_format: 'pdf' },
-      export: { operation: 'export/url', input: 'convert' },
-    };
-    const one = (file: InputFile, dest: string) =>
-      throughApi(
-        client,
-        file,
-        tasks,
-        [{ exportTask: 'export', filename: dest, magic: '%PDF' }],
-        dir,
-      );
-    // Warm-up: whatever the worker starts lazily is started before the clock runs.
-    await Promise.all(
-      Array.from({ length: ctx.cores }, (_, i) => one(files[i % files.length]!, `warm-${i}.pdf`)),
-    );
-    const figures = await runPool(
-      'convertd',
-      files,
-      2 * ctx.cores,
-      (file, i) => one(file, `out-${i}.pdf`),
-      ctx.signal,
-    );
-    return {
-      ...figures,
-      notes: `worker concurrency ${stack.settings.WORKER_CONCURRENCY ?? 'default (cores)'}`,
-    };
-  } finally {
-    await stack.close();
-  }
+  const tasks = {
+    upload: { operation: 'import/upload' },
+    convert: { operation: 'convert', input: 'upload', output_format: 'pdf' },
+    export: { operation: 'export/url', input: 'convert' },
+  };
+  const { figures, settings } = await runConvertd(
+    ctx,
+    files,
+    tasks,
+    (label) => [{ exportTask: 'export', filename: `${label}.pdf`, magic: '%PDF' }],
+    await workDir(ctx, 'convertd'),
+  );
+  return {
+    ...figures,
+    notes: `worker concurrency ${settings.WORKER_CONCURRENCY ?? 'default (cores)'}`,
+  };
 }
 
 /**
