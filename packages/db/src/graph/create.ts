@@ -1,9 +1,16 @@
 import { AppError } from '@convertd/errors';
 
-import { transaction, type Db } from '../client';
+import { transaction, type Db, type Tx } from '../client';
 import type { Prisma } from '../generated/prisma/client';
-import { emptyOutcome, refreshJob, releaseIfReady, taskChange, type TaskRow } from './status';
-import type { Outcome, Router, TaskSpec } from './types';
+import {
+  emptyOutcome,
+  refreshJob,
+  releaseIfReady,
+  settleDependants,
+  taskChange,
+  type TaskRow,
+} from './status';
+import type { Outcome, Router, TaskEnd, TaskSpec } from './types';
 
 export interface CreateJobInput {
   id: string;
@@ -16,7 +23,8 @@ export interface CreateJobInput {
 
 /**
  * Writes a whole job graph in one transaction and queues the tasks that have no inputs. The graph
- * must already be validated (names resolve, no cycles): see the api package.
+ * must already be validated (names resolve, no cycles): see the api package. Tasks created
+ * ended (stored imports) release their dependants at once.
  */
 export async function createJob(db: Db, input: CreateJobInput, route: Router): Promise<Outcome> {
   const ids = new Map(input.tasks.map((t) => [t.name, t.id]));
@@ -47,10 +55,11 @@ export async function createJob(db: Db, input: CreateJobInput, route: Router): P
         payload: t.payload,
         ignoreError: t.ignoreError,
         priority: t.priority ?? 0,
-        message: waitingMessage(t.operation),
         ...(t.result ? { result: t.result } : {}),
+        ...(t.ended ? endedColumns(t.ended, createdAt) : { message: waitingMessage(t.operation) }),
       })),
     });
+    await createEndedFiles(tx, input.tasks);
     await tx.taskEdge.createMany({
       data: input.tasks.flatMap((t) =>
         t.inputs.map((name, position) => ({ taskId: t.id, inputTaskId: ids.get(name)!, position })),
@@ -65,11 +74,16 @@ export async function createJob(db: Db, input: CreateJobInput, route: Router): P
       status: 'waiting',
       event: 'created',
     });
-    for (const t of input.tasks) {
-      const row = taskRow(t, input.userId, input.id);
+    const rows = input.tasks.map((t) => taskRow(t, input.userId, input.id));
+    for (const row of rows) {
       out.changes.push({ ...taskChange(row, 'waiting'), event: 'created' });
-      if (t.inputs.length === 0) {
-        await releaseIfReady(tx, row, route, out);
+    }
+    for (const [index, t] of input.tasks.entries()) {
+      if (t.ended) {
+        out.changes.push(taskChange(rows[index]!, t.ended.status));
+        await settleDependants(tx, t.id, route, out);
+      } else if (t.inputs.length === 0) {
+        await releaseIfReady(tx, rows[index]!, route, out);
       }
     }
     await refreshJob(tx, input.id, out);
@@ -90,6 +104,8 @@ export interface CreateTaskInput {
   ignoreError?: boolean;
   priority?: number;
   result?: Prisma.InputJsonObject;
+  /** Set when the task is created already ended (an import whose bytes are stored). */
+  ended?: TaskEnd;
 }
 
 /**
@@ -122,10 +138,13 @@ export async function createTask(db: Db, input: CreateTaskInput, route: Router):
         copyOfTaskId: input.retryOfTaskId ?? null,
         ignoreError: input.ignoreError ?? false,
         priority: input.priority ?? 0,
-        message: waitingMessage(input.operation),
         ...(input.result ? { result: input.result } : {}),
+        ...(input.ended
+          ? endedColumns(input.ended, Date.now())
+          : { message: waitingMessage(input.operation) }),
       },
     });
+    await createEndedFiles(tx, [input]);
     await tx.taskEdge.createMany({
       data: [...new Set(input.inputIds)].map((inputTaskId, position) => ({
         taskId: input.id,
@@ -144,7 +163,12 @@ export async function createTask(db: Db, input: CreateTaskInput, route: Router):
       payload: input.payload,
     };
     out.changes.push({ ...taskChange(row, 'waiting'), event: 'created' });
-    await releaseIfReady(tx, row, route, out);
+    if (input.ended) {
+      // A new task has no dependants yet: nothing else to settle.
+      out.changes.push(taskChange(row, input.ended.status));
+    } else {
+      await releaseIfReady(tx, row, route, out);
+    }
     await refreshJob(tx, row.job_id, out);
 
     return out;
@@ -161,6 +185,37 @@ function taskRow(t: TaskSpec, userId: number, jobId: string): TaskRow {
     operation: t.operation,
     payload: t.payload,
   };
+}
+
+/** The columns of a task created ended, as completeTask and failTask would have written them. */
+function endedColumns(ended: TaskEnd, at: number) {
+  const times = { startedAt: new Date(at), endedAt: new Date(at) };
+  return ended.status === 'finished'
+    ? { ...times, status: 'finished' as const, result: ended.result, credits: 0, message: null }
+    : { ...times, status: 'error' as const, code: ended.code, message: ended.message };
+}
+
+async function createEndedFiles(
+  tx: Tx,
+  tasks: readonly { id: string; ended?: TaskEnd | undefined }[],
+): Promise<void> {
+  const data = tasks.flatMap((t) =>
+    t.ended?.status === 'finished'
+      ? t.ended.files.map((f, position) => ({
+          id: f.id,
+          taskId: t.id,
+          position,
+          filename: f.filename,
+          storageKey: f.storageKey,
+          size: f.size,
+          md5: f.md5,
+          contentType: f.contentType,
+        }))
+      : [],
+  );
+  if (data.length > 0) {
+    await tx.taskFile.createMany({ data });
+  }
 }
 
 /** What a new task says while it waits (CloudConvert's wording for uploads). */

@@ -1,6 +1,7 @@
 // Shared steps of every transaction that changes a task: the job's status, and the release or
 // failure of the dependants of a task that just ended.
 import type { Tx } from '../client';
+import { finishInstant } from './instant';
 import type { Change, JobStatusName, Outcome, Router } from './types';
 
 const INPUT_FAILED_MESSAGE = 'Input task has failed';
@@ -66,6 +67,16 @@ export async function releaseIfReady(
     return;
   }
   if (!inputs.every((i) => i.status === 'finished' || i.status === 'error')) {
+    return;
+  }
+  const instant = await finishInstant(tx, task);
+  if (instant === 'finished') {
+    out.changes.push(taskChange(task, 'finished'));
+    await settleDependants(tx, task.id, route, out);
+    return;
+  }
+  if (instant !== null) {
+    await failWaiting(tx, task, instant.code, instant.message, route, out);
     return;
   }
 
