@@ -66,7 +66,9 @@ describe('a job of import/raw -> export/url', () => {
       code: null,
       message: null,
       percent: 100,
-      result: { files: [{ filename: 'made.txt', size: Buffer.byteLength('made in the gateway ✓') }] },
+      result: {
+        files: [{ filename: 'made.txt', size: Buffer.byteLength('made in the gateway ✓') }],
+      },
     });
     expect(raw.result.files[0].md5).toMatch(/^[0-9a-f]{32}$/);
     expect(out).toMatchObject({
@@ -187,7 +189,11 @@ describe('a job of import/raw -> export/url', () => {
   it('exports several inputs in input order, each file listed once', async () => {
     const job = await createJob({
       a: { operation: 'import/raw', file: 'first', filename: 'a.txt' },
-      b: { operation: 'import/base64', file: Buffer.from('second').toString('base64'), filename: 'b.bin' },
+      b: {
+        operation: 'import/base64',
+        file: Buffer.from('second').toString('base64'),
+        filename: 'b.bin',
+      },
       out: { operation: 'export/url', input: ['b', 'a'] },
     });
     expect(job.status).toBe('finished');

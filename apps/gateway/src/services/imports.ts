@@ -27,7 +27,10 @@ export async function storeInlineImport(
   payload: Record<string, unknown>,
   stored: string[],
 ): Promise<TaskEnd> {
-  const bytes = Buffer.from(String(payload.file), operation === 'import/base64' ? 'base64' : 'utf8');
+  const bytes = Buffer.from(
+    String(payload.file),
+    operation === 'import/base64' ? 'base64' : 'utf8',
+  );
   const fileId = randomUUID();
   const key = `tasks/${taskId}/${fileId}`;
   stored.push(key);

@@ -44,7 +44,11 @@ export async function finishInstant(
     return null;
   }
   if (files.length === 0) {
-    return { status: 'error', code: 'NO_INPUT_FILES', message: 'The input tasks produced no files' };
+    return {
+      status: 'error',
+      code: 'NO_INPUT_FILES',
+      message: 'The input tasks produced no files',
+    };
   }
 
   const inline = isTrue(payload.inline) ? '/inline' : '';

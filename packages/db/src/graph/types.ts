@@ -75,5 +75,4 @@ export interface TaskFailure {
  * the gateway stored before creating it.
  */
 export type TaskEnd =
-  | { status: 'finished'; result: Prisma.InputJsonObject; files: StoredFile[] }
-  | TaskFailure;
+  { status: 'finished'; result: Prisma.InputJsonObject; files: StoredFile[] } | TaskFailure;
