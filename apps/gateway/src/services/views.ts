@@ -107,6 +107,10 @@ export async function jobTasks(db: Db, jobIds: string[]): Promise<Map<string, Ta
   return byJob;
 }
 
+/**
+ * A job and its tasks in the order they were defined: one statement (every sync waiter and every
+ * job creation reads this), without Prisma's query building.
+ */
 export async function findJob(
   db: Db,
   id: string,
@@ -116,13 +120,88 @@ export async function findJob(
     return null;
   }
 
-  const job = await db.job.findFirst({ where: { id, userId } });
-  if (!job) {
+  const rows = await db.$queryRaw<JobTaskRow[]>`
+    SELECT j.tag AS job_tag, j.status::text AS job_status, j.created_at AS job_created_at,
+      j.started_at AS job_started_at, j.ended_at AS job_ended_at,
+      t.id, t.name, t.operation, t.status::text AS status, t.code, t.message, t.percent,
+      t.payload, t.result, t.engine, t.engine_version, t.credits, t.priority, t.host_name,
+      t.retry_of_task_id::text AS retry_of_task_id, t.copy_of_task_id::text AS copy_of_task_id,
+      t.created_at, t.started_at, t.ended_at,
+      ARRAY(SELECT e.input_task_id::text FROM task_edges e WHERE e.task_id = t.id
+        ORDER BY e.position) AS depends_on
+    FROM jobs j LEFT JOIN tasks t ON t.job_id = j.id
+    WHERE j.id = ${id}::uuid AND j.user_id = ${userId}
+    ORDER BY t.created_at ASC, t.name ASC`;
+  const first = rows[0];
+  if (!first) {
     return null;
   }
 
-  const tasks = (await jobTasks(db, [id])).get(id) ?? [];
+  const job: JobView = {
+    id,
+    tag: first.job_tag,
+    status: first.job_status,
+    createdAt: first.job_created_at,
+    startedAt: first.job_started_at,
+    endedAt: first.job_ended_at,
+  };
+  const tasks = rows
+    .filter((r): r is JobTaskRow & { id: string } => r.id !== null)
+    .map((r): TaskView => ({
+      id: r.id,
+      jobId: id,
+      name: r.name,
+      operation: r.operation,
+      status: r.status,
+      code: r.code,
+      message: r.message,
+      percent: r.percent,
+      payload: r.payload,
+      result: r.result,
+      engine: r.engine,
+      engineVersion: r.engine_version,
+      credits: r.credits,
+      priority: r.priority,
+      hostName: r.host_name,
+      retryOfTaskId: r.retry_of_task_id,
+      copyOfTaskId: r.copy_of_task_id,
+      userId,
+      createdAt: r.created_at,
+      startedAt: r.started_at,
+      endedAt: r.ended_at,
+      dependsOnTaskIds: r.depends_on,
+    }));
+
   return { job, tasks };
+}
+
+/** A row of findJob: the job's columns, and one task's (all null for a job without tasks). */
+interface JobTaskRow {
+  job_tag: string | null;
+  job_status: string;
+  job_created_at: Date;
+  job_started_at: Date | null;
+  job_ended_at: Date | null;
+  id: string | null;
+  name: string | null;
+  operation: string;
+  status: string;
+  code: string | null;
+  message: string | null;
+  percent: number;
+  payload: unknown;
+  result: unknown;
+  engine: string | null;
+  engine_version: string | null;
+  credits: number | null;
+  priority: number;
+  host_name: string | null;
+  retry_of_task_id: string | null;
+  copy_of_task_id: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  ended_at: Date | null;
+  depends_on: string[];
 }
 
 export function isUuid(id: string): boolean {

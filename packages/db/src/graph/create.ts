@@ -6,10 +6,11 @@ import {
   emptyOutcome,
   refreshJob,
   releaseIfReady,
-  settleDependants,
+  settleDependantsOf,
   taskChange,
   type TaskRow,
 } from './status';
+import { endedColumns as endedRow, insertGraph, waitingMessage } from './insert';
 import type { Outcome, Router, TaskEnd, TaskSpec } from './types';
 
 export interface CreateJobInput {
@@ -27,44 +28,12 @@ export interface CreateJobInput {
  * ended (stored imports) release their dependants at once.
  */
 export async function createJob(db: Db, input: CreateJobInput, route: Router): Promise<Outcome> {
-  const ids = new Map(input.tasks.map((t) => [t.name, t.id]));
-
   // Readers list a job's tasks by `created_at`: 1 ms apart keeps them in the order of definition.
   const createdAt = Date.now();
 
   return transaction(db, async (tx) => {
     const out = emptyOutcome();
-    await tx.job.create({
-      data: {
-        id: input.id,
-        createdAt: new Date(createdAt),
-        userId: input.userId,
-        tag: input.tag,
-        webhookUrl: input.webhookUrl,
-        sandbox: input.sandbox,
-      },
-    });
-    await tx.task.createMany({
-      data: input.tasks.map((t, index) => ({
-        id: t.id,
-        userId: input.userId,
-        jobId: input.id,
-        createdAt: new Date(createdAt + index),
-        name: t.name,
-        operation: t.operation,
-        payload: t.payload,
-        ignoreError: t.ignoreError,
-        priority: t.priority ?? 0,
-        ...(t.result ? { result: t.result } : {}),
-        ...(t.ended ? endedColumns(t.ended, createdAt) : { message: waitingMessage(t.operation) }),
-      })),
-    });
-    await createEndedFiles(tx, input.tasks);
-    await tx.taskEdge.createMany({
-      data: input.tasks.flatMap((t) =>
-        t.inputs.map((name, position) => ({ taskId: t.id, inputTaskId: ids.get(name)!, position })),
-      ),
-    });
+    await insertGraph(tx, { ...input, createdAt });
 
     out.changes.push({
       kind: 'job',
@@ -81,7 +50,7 @@ export async function createJob(db: Db, input: CreateJobInput, route: Router): P
     for (const [index, t] of input.tasks.entries()) {
       if (t.ended) {
         out.changes.push(taskChange(rows[index]!, t.ended.status));
-        await settleDependants(tx, t.id, route, out);
+        await settleDependantsOf(tx, { ...rows[index]!, status: t.ended.status }, route, out);
       } else if (t.inputs.length === 0) {
         await releaseIfReady(tx, rows[index]!, route, out);
       }
@@ -144,7 +113,7 @@ export async function createTask(db: Db, input: CreateTaskInput, route: Router):
           : { message: waitingMessage(input.operation) }),
       },
     });
-    await createEndedFiles(tx, [input]);
+    await createEndedFiles(tx, input);
     await tx.taskEdge.createMany({
       data: [...new Set(input.inputIds)].map((inputTaskId, position) => ({
         taskId: input.id,
@@ -187,23 +156,24 @@ function taskRow(t: TaskSpec, userId: number, jobId: string): TaskRow {
   };
 }
 
-/** The columns of a task created ended, as completeTask and failTask would have written them. */
+/** insert.ts's columns of a task created ended, as Prisma fields. */
 function endedColumns(ended: TaskEnd, at: number) {
-  const times = { startedAt: new Date(at), endedAt: new Date(at) };
-  return ended.status === 'finished'
-    ? { ...times, status: 'finished' as const, result: ended.result, credits: 0, message: null }
-    : { ...times, status: 'error' as const, code: ended.code, message: ended.message };
+  const row = endedRow(ended, at);
+  return {
+    status: ended.status,
+    startedAt: new Date(row.started_at),
+    endedAt: new Date(row.ended_at),
+    message: row.message,
+    ...(ended.status === 'finished' ? { result: ended.result, credits: 0 } : { code: ended.code }),
+  };
 }
 
-async function createEndedFiles(
-  tx: Tx,
-  tasks: readonly { id: string; ended?: TaskEnd | undefined }[],
-): Promise<void> {
-  const data = tasks.flatMap((t) =>
-    t.ended?.status === 'finished'
-      ? t.ended.files.map((f, position) => ({
+async function createEndedFiles(tx: Tx, task: { id: string; ended?: TaskEnd | undefined }) {
+  const data =
+    task.ended?.status === 'finished'
+      ? task.ended.files.map((f, position) => ({
           id: f.id,
-          taskId: t.id,
+          taskId: task.id,
           position,
           filename: f.filename,
           storageKey: f.storageKey,
@@ -211,14 +181,8 @@ async function createEndedFiles(
           md5: f.md5,
           contentType: f.contentType,
         }))
-      : [],
-  );
+      : [];
   if (data.length > 0) {
     await tx.taskFile.createMany({ data });
   }
-}
-
-/** What a new task says while it waits (CloudConvert's wording for uploads). */
-function waitingMessage(operation: string): string | null {
-  return operation === 'import/upload' ? 'Waiting for file upload' : null;
 }

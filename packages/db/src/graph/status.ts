@@ -30,10 +30,19 @@ export async function settleDependants(
   const ended = await tx.$queryRaw<TaskRow[]>`
     SELECT id, job_id, user_id, status, ignore_error, operation, payload FROM tasks WHERE id = ${taskId}::uuid`;
   const task = ended[0];
-  if (!task) {
-    return;
+  if (task) {
+    await settleDependantsOf(tx, task, route, out);
   }
+}
 
+/** settleDependants for a task whose row (as it is now in this transaction) the caller has. */
+export async function settleDependantsOf(
+  tx: Tx,
+  task: Pick<TaskRow, 'id' | 'status' | 'ignore_error'>,
+  route: Router,
+  out: Outcome,
+): Promise<void> {
+  const taskId = task.id;
   const failedHard = task.status === 'error' && !task.ignore_error;
   const dependants = await tx.$queryRaw<TaskRow[]>`
     SELECT t.id, t.job_id, t.user_id, t.status, t.ignore_error, t.operation, t.payload
@@ -72,7 +81,7 @@ export async function releaseIfReady(
   const instant = await finishInstant(tx, task);
   if (instant === 'finished') {
     out.changes.push(taskChange(task, 'finished'));
-    await settleDependants(tx, task.id, route, out);
+    await settleDependantsOf(tx, { ...task, status: 'finished' }, route, out);
     return;
   }
   if (instant !== null) {
