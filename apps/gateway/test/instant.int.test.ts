@@ -168,6 +168,24 @@ describe('a job of import/raw -> export/url', () => {
     expect(fs.existsSync(objectPath(stored!))).toBe(false);
   });
 
+  it('keeps the file of a standalone export of a job task when the job is deleted', async () => {
+    const job = await createJob({
+      raw: { operation: 'import/raw', file: 'outlives its job', filename: 'j.txt' },
+    });
+    const exported = await call(stack, key, 'POST', '/v2/export/url', {
+      body: { input: byName(job, 'raw').id },
+    });
+    expect(exported.json.data.status).toBe('finished');
+    const [stored] = await storageKeys(exported.json.data.id);
+
+    expect((await call(stack, key, 'DELETE', `/v2/jobs/${job.id}`)).status).toBe(204);
+    expect(fs.existsSync(objectPath(stored!))).toBe(true);
+    expect(await download(exported.json.data.result.files[0].url)).toEqual({
+      status: 200,
+      text: 'outlives its job',
+    });
+  });
+
   it('fails an import over MAX_UPLOAD_BYTES and the export that waited for it', async () => {
     const job = await createJob({
       big: { operation: 'import/raw', file: 'x'.repeat(1001), filename: 'big.txt' },

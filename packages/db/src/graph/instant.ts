@@ -25,7 +25,9 @@ interface InputFileRow {
  * Null when it must go to a queue (not instant, or an export that zips several files).
  *
  * The export's files share the storage keys of its inputs' files (no copy); a key is removed
- * only when no task lists it any more (see delete.ts), so deleting the input keeps them.
+ * only when no task lists it any more (see delete.ts), so deleting the input keeps them. The
+ * input rows are locked: an input deleted at this moment either lists its files until we commit
+ * (and its deletion then sees ours) or is gone before we read it.
  */
 export async function finishInstant(
   tx: Tx,
@@ -39,7 +41,8 @@ export async function finishInstant(
   const files = await tx.$queryRaw<InputFileRow[]>`
     SELECT f.filename, f.storage_key, f.size, f.md5, f.content_type
     FROM task_edges e JOIN task_files f ON f.task_id = e.input_task_id
-    WHERE e.task_id = ${task.id}::uuid ORDER BY e.position, f.position`;
+    WHERE e.task_id = ${task.id}::uuid ORDER BY e.position, f.position
+    FOR SHARE OF f`;
   if (isTrue(payload.archive_multiple_files) && files.length > 1) {
     return null;
   }
