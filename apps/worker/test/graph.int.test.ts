@@ -11,6 +11,7 @@ import {
   completeTask,
   createJob as createJobGraph,
   deleteJob,
+  type Outcome,
   type Router,
 } from '@convertd/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -148,14 +149,18 @@ describe('job graph', () => {
       expect(files.map((f) => f.filename)).toEqual(['b.bin', 'a.txt']);
       expect(files[0]!.bytes.equals(binary)).toBe(true);
       expect(files[1]!.bytes.toString('utf8')).toBe(`alpha ${i} ✓`);
-      // Released once, claimed once.
+      // Finished where it was released, once: no worker ever claimed it.
       const row = await stack.deps.db.task.findUniqueOrThrow({ where: { id: both.id } });
-      expect(row.attempts).toBe(1);
+      expect(row.attempts).toBe(0);
       expect(await stack.deps.db.taskFile.count({ where: { taskId: both.id } })).toBe(2);
     }
   });
 
-  it('releases a task waiting on two inputs exactly once when both inputs end at the same moment', async () => {
+  /** Creates a job a, b (uploads) -> c (`operation`) and completes a and b at the same moment. */
+  async function raceTwoInputs(
+    operation: string,
+    check: (c: string, outcomes: Outcome[]) => Promise<void>,
+  ) {
     const db = stack.deps.db;
     const released = new Map<string, number>();
     const route: Router = (t) => {
@@ -204,7 +209,7 @@ describe('job graph', () => {
             {
               id: c,
               name: 'c',
-              operation: 'export/url',
+              operation,
               payload: { input: ['a', 'b'] },
               ignoreError: false,
               inputs: ['a', 'b'],
@@ -219,17 +224,42 @@ describe('job graph', () => {
         completeTask(db, b, ub!.attempt, { result: {}, files: [file('b.txt')] }, route),
       ]);
 
-      const readyC = outcomes.flatMap((o) => o!.ready).filter((r) => r.id === c);
+      await check(
+        c,
+        outcomes.map((o) => o!),
+      );
+      expect(released.get(c) ?? 0).toBe(operation === 'export/url' ? 0 : 1);
+      await deleteJob(db, jobId, userId, route);
+    }
+  }
+
+  it('releases a task waiting on two inputs exactly once when both inputs end at the same moment', async () => {
+    await raceTwoInputs('merge', async (c, outcomes) => {
+      const readyC = outcomes.flatMap((o) => o.ready).filter((r) => r.id === c);
       expect(readyC).toEqual([{ id: c, queue: 'test.nobody' }]);
-      expect(released.get(c)).toBe(1);
-      const row = await db.task.findUniqueOrThrow({ where: { id: c } });
+      const row = await stack.deps.db.task.findUniqueOrThrow({ where: { id: c } });
       expect({ status: row.status, queue: row.queue, queued: row.queuedAt !== null }).toEqual({
         status: 'waiting',
         queue: 'test.nobody',
         queued: true,
       });
-      await deleteJob(db, jobId, userId, route);
-    }
+    });
+  });
+
+  it('finishes an export waiting on two inputs exactly once, with both files, when both end at once', async () => {
+    await raceTwoInputs('export/url', async (c, outcomes) => {
+      expect(outcomes.flatMap((o) => o.ready)).toEqual([]);
+      const finished = outcomes.flatMap((o) => o.changes).filter((e) => e.id === c);
+      expect(finished).toEqual([
+        expect.objectContaining({ status: 'finished', event: 'finished' }),
+      ]);
+      const row = await stack.deps.db.task.findUniqueOrThrow({
+        where: { id: c },
+        include: { files: { orderBy: { position: 'asc' } } },
+      });
+      expect(row.status).toBe('finished');
+      expect(row.files.map((f) => f.filename)).toEqual(['a.txt', 'b.txt']);
+    });
   });
 
   it('fails the dependants of a failed input with INPUT_TASK_FAILED, and the job', async () => {

@@ -13,6 +13,12 @@ export function createDb(databaseUrl: string, options: { max?: number } = {}): D
   return new PrismaClient({ adapter });
 }
 
+/**
+ * Prisma's defaults (2 s to get a connection, 5 s to run) turn a burst of requests into 500s once
+ * the pool is busy; waiting for a connection is the back-pressure we want instead.
+ */
+const TRANSACTION_LIMITS = { maxWait: 30_000, timeout: 60_000 };
+
 /** PostgreSQL gave up on a transaction that can simply run again (deadlock, serialization). */
 function isRetryable(err: unknown): boolean {
   const e = err as { code?: unknown; meta?: { code?: unknown } } | null;
@@ -28,7 +34,7 @@ function isRetryable(err: unknown): boolean {
 export async function transaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await db.$transaction(fn);
+      return await db.$transaction(fn, TRANSACTION_LIMITS);
     } catch (err) {
       if (attempt >= 3 || !isRetryable(err)) {
         throw err;

@@ -51,17 +51,21 @@ export async function createApiKey(
   return { id: row.id, key };
 }
 
-/** The key's owner and scopes, or null for an unknown or revoked key. */
-export async function findApiKey(db: DbOrTx, key: string) {
-  const row = await db.apiKey.findUnique({
-    where: { hash: hashApiKey(key) },
-    include: { user: true },
-  });
-  if (!row || row.revokedAt) {
-    return null;
-  }
+/**
+ * The key's owner and scopes, or null for an unknown or revoked key. Every authenticated request
+ * asks this: one statement, without Prisma's query building.
+ */
+export async function findApiKey(
+  db: DbOrTx,
+  key: string,
+): Promise<{ id: number; userId: number; scopes: string[]; sandbox: boolean } | null> {
+  const rows = await db.$queryRaw<
+    { id: number; user_id: number; scopes: string[]; sandbox: boolean }[]
+  >`SELECT id, user_id, scopes, sandbox FROM api_keys
+    WHERE hash = ${hashApiKey(key)} AND revoked_at IS NULL`;
+  const row = rows[0];
 
-  return row;
+  return row ? { id: row.id, userId: row.user_id, scopes: row.scopes, sandbox: row.sandbox } : null;
 }
 
 /** Makes sure a user owns exactly this key with every scope (CONVERTD_BOOTSTRAP_API_KEY). */

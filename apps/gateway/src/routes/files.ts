@@ -124,7 +124,16 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
       throw new AppError('INVALID_SIGNATURE');
     }
 
-    const file = await deps.db.taskFile.findFirst({ where: { id: fileId, taskId } });
+    const [file] = await deps.db.$queryRaw<
+      {
+        filename: string;
+        storageKey: string;
+        size: bigint;
+        md5: string | null;
+        contentType: string | null;
+      }[]
+    >`SELECT filename, storage_key AS "storageKey", size, md5, content_type AS "contentType"
+      FROM task_files WHERE id = ${fileId}::uuid AND task_id = ${taskId}::uuid`;
     if (!file) {
       throw new AppError('NOT_FOUND', { message: 'The file does not exist (any more).' });
     }

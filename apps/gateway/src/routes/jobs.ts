@@ -9,6 +9,7 @@ import type { Deps } from '../deps';
 import { principal, requireScope } from '../plugins/auth';
 import { applyOutcome } from '../services/effects';
 import { checkEnginesServed } from '../services/engines';
+import { isInlineImport, storeInlineImport, withStored } from '../services/imports';
 import { uploadResult } from '../services/urls';
 import { findJob, isTerminal, isUuid, jobTasks } from '../services/views';
 import {
@@ -46,27 +47,36 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
       reply.header('deprecation', 'true');
     }
     const jobId = randomUUID();
-    const tasks = input.tasks.map((t) => {
-      const id = randomUUID();
-      return {
-        ...t,
-        id,
-        payload: t.payload as Prisma.InputJsonObject,
-        ...(t.operation === 'import/upload' ? { result: uploadResult(id) } : {}),
-      };
+    const stored: string[] = [];
+    const outcome = await withStored(deps, stored, async () => {
+      const tasks = await Promise.all(
+        input.tasks.map(async (t) => {
+          const id = randomUUID();
+          const payload = t.payload as Prisma.InputJsonObject;
+          return {
+            ...t,
+            id,
+            payload,
+            ...(t.operation === 'import/upload' ? { result: uploadResult(id) } : {}),
+            ...(isInlineImport(t.operation)
+              ? { ended: await storeInlineImport(deps, id, t.operation, payload, stored) }
+              : {}),
+          };
+        }),
+      );
+      return createJob(
+        deps.db,
+        {
+          id: jobId,
+          userId: user.userId,
+          tag: input.tag,
+          webhookUrl: input.webhookUrl,
+          sandbox: user.sandbox,
+          tasks,
+        },
+        deps.route,
+      );
     });
-    const outcome = await createJob(
-      deps.db,
-      {
-        id: jobId,
-        userId: user.userId,
-        tag: input.tag,
-        webhookUrl: input.webhookUrl,
-        sandbox: user.sandbox,
-        tasks,
-      },
-      deps.route,
-    );
     await applyOutcome(deps, outcome);
 
     // On the sync API, creating a job also waits for it (and may redirect to its first export).

@@ -17,6 +17,7 @@ import type { Deps } from '../deps';
 import { principal, requireScope } from '../plugins/auth';
 import { applyOutcome } from '../services/effects';
 import { checkEnginesServed } from '../services/engines';
+import { isInlineImport, storeInlineImport, withStored } from '../services/imports';
 import { uploadResult } from '../services/urls';
 import { findJob, findTask, findTasks, inputFormatOf, isTerminal, isUuid } from '../services/views';
 import {
@@ -179,18 +180,32 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
         }
       }
       const id = randomUUID();
-      const outcome = await createTask(
-        deps.db,
-        {
-          id,
-          userId: user.userId,
-          name: input.name,
-          operation,
-          payload: input.payload as never,
-          inputIds: input.inputIds,
-          ...(operation === 'import/upload' ? { result: uploadResult(id) } : {}),
-        },
-        deps.route,
+      const stored: string[] = [];
+      const outcome = await withStored(deps, stored, async () =>
+        createTask(
+          deps.db,
+          {
+            id,
+            userId: user.userId,
+            name: input.name,
+            operation,
+            payload: input.payload as never,
+            inputIds: input.inputIds,
+            ...(operation === 'import/upload' ? { result: uploadResult(id) } : {}),
+            ...(isInlineImport(operation)
+              ? {
+                  ended: await storeInlineImport(
+                    deps,
+                    id,
+                    operation,
+                    input.payload as Record<string, unknown>,
+                    stored,
+                  ),
+                }
+              : {}),
+          },
+          deps.route,
+        ),
       );
       await applyOutcome(deps, outcome);
       const task = await findTask(deps.db, id, user.userId);

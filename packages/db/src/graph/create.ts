@@ -1,9 +1,17 @@
 import { AppError } from '@convertd/errors';
 
-import { transaction, type Db } from '../client';
+import { transaction, type Db, type Tx } from '../client';
 import type { Prisma } from '../generated/prisma/client';
-import { emptyOutcome, refreshJob, releaseIfReady, taskChange, type TaskRow } from './status';
-import type { Outcome, Router, TaskSpec } from './types';
+import {
+  emptyOutcome,
+  refreshJob,
+  releaseIfReady,
+  settleDependantsOf,
+  taskChange,
+  type TaskRow,
+} from './status';
+import { endedColumns as endedRow, insertGraph, waitingMessage } from './insert';
+import type { Outcome, Router, TaskEnd, TaskSpec } from './types';
 
 export interface CreateJobInput {
   id: string;
@@ -16,46 +24,16 @@ export interface CreateJobInput {
 
 /**
  * Writes a whole job graph in one transaction and queues the tasks that have no inputs. The graph
- * must already be validated (names resolve, no cycles): see the api package.
+ * must already be validated (names resolve, no cycles): see the api package. Tasks created
+ * ended (stored imports) release their dependants at once.
  */
 export async function createJob(db: Db, input: CreateJobInput, route: Router): Promise<Outcome> {
-  const ids = new Map(input.tasks.map((t) => [t.name, t.id]));
-
   // Readers list a job's tasks by `created_at`: 1 ms apart keeps them in the order of definition.
   const createdAt = Date.now();
 
   return transaction(db, async (tx) => {
     const out = emptyOutcome();
-    await tx.job.create({
-      data: {
-        id: input.id,
-        createdAt: new Date(createdAt),
-        userId: input.userId,
-        tag: input.tag,
-        webhookUrl: input.webhookUrl,
-        sandbox: input.sandbox,
-      },
-    });
-    await tx.task.createMany({
-      data: input.tasks.map((t, index) => ({
-        id: t.id,
-        userId: input.userId,
-        jobId: input.id,
-        createdAt: new Date(createdAt + index),
-        name: t.name,
-        operation: t.operation,
-        payload: t.payload,
-        ignoreError: t.ignoreError,
-        priority: t.priority ?? 0,
-        message: waitingMessage(t.operation),
-        ...(t.result ? { result: t.result } : {}),
-      })),
-    });
-    await tx.taskEdge.createMany({
-      data: input.tasks.flatMap((t) =>
-        t.inputs.map((name, position) => ({ taskId: t.id, inputTaskId: ids.get(name)!, position })),
-      ),
-    });
+    await insertGraph(tx, { ...input, createdAt });
 
     out.changes.push({
       kind: 'job',
@@ -65,11 +43,16 @@ export async function createJob(db: Db, input: CreateJobInput, route: Router): P
       status: 'waiting',
       event: 'created',
     });
-    for (const t of input.tasks) {
-      const row = taskRow(t, input.userId, input.id);
+    const rows = input.tasks.map((t) => taskRow(t, input.userId, input.id));
+    for (const row of rows) {
       out.changes.push({ ...taskChange(row, 'waiting'), event: 'created' });
-      if (t.inputs.length === 0) {
-        await releaseIfReady(tx, row, route, out);
+    }
+    for (const [index, t] of input.tasks.entries()) {
+      if (t.ended) {
+        out.changes.push(taskChange(rows[index]!, t.ended.status));
+        await settleDependantsOf(tx, { ...rows[index]!, status: t.ended.status }, route, out);
+      } else if (t.inputs.length === 0) {
+        await releaseIfReady(tx, rows[index]!, route, out);
       }
     }
     await refreshJob(tx, input.id, out);
@@ -90,6 +73,8 @@ export interface CreateTaskInput {
   ignoreError?: boolean;
   priority?: number;
   result?: Prisma.InputJsonObject;
+  /** Set when the task is created already ended (an import whose bytes are stored). */
+  ended?: TaskEnd;
 }
 
 /**
@@ -122,10 +107,13 @@ export async function createTask(db: Db, input: CreateTaskInput, route: Router):
         copyOfTaskId: input.retryOfTaskId ?? null,
         ignoreError: input.ignoreError ?? false,
         priority: input.priority ?? 0,
-        message: waitingMessage(input.operation),
         ...(input.result ? { result: input.result } : {}),
+        ...(input.ended
+          ? endedColumns(input.ended, Date.now())
+          : { message: waitingMessage(input.operation) }),
       },
     });
+    await createEndedFiles(tx, input);
     await tx.taskEdge.createMany({
       data: [...new Set(input.inputIds)].map((inputTaskId, position) => ({
         taskId: input.id,
@@ -144,7 +132,12 @@ export async function createTask(db: Db, input: CreateTaskInput, route: Router):
       payload: input.payload,
     };
     out.changes.push({ ...taskChange(row, 'waiting'), event: 'created' });
-    await releaseIfReady(tx, row, route, out);
+    if (input.ended) {
+      // A new task has no dependants yet: nothing else to settle.
+      out.changes.push(taskChange(row, input.ended.status));
+    } else {
+      await releaseIfReady(tx, row, route, out);
+    }
     await refreshJob(tx, row.job_id, out);
 
     return out;
@@ -163,7 +156,33 @@ function taskRow(t: TaskSpec, userId: number, jobId: string): TaskRow {
   };
 }
 
-/** What a new task says while it waits (CloudConvert's wording for uploads). */
-function waitingMessage(operation: string): string | null {
-  return operation === 'import/upload' ? 'Waiting for file upload' : null;
+/** insert.ts's columns of a task created ended, as Prisma fields. */
+function endedColumns(ended: TaskEnd, at: number) {
+  const row = endedRow(ended, at);
+  return {
+    status: ended.status,
+    startedAt: new Date(row.started_at),
+    endedAt: new Date(row.ended_at),
+    message: row.message,
+    ...(ended.status === 'finished' ? { result: ended.result, credits: 0 } : { code: ended.code }),
+  };
+}
+
+async function createEndedFiles(tx: Tx, task: { id: string; ended?: TaskEnd | undefined }) {
+  const data =
+    task.ended?.status === 'finished'
+      ? task.ended.files.map((f, position) => ({
+          id: f.id,
+          taskId: task.id,
+          position,
+          filename: f.filename,
+          storageKey: f.storageKey,
+          size: f.size,
+          md5: f.md5,
+          contentType: f.contentType,
+        }))
+      : [];
+  if (data.length > 0) {
+    await tx.taskFile.createMany({ data });
+  }
 }

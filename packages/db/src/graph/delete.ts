@@ -1,6 +1,6 @@
 import { AppError } from '@convertd/errors';
 
-import { transaction, type Db } from '../client';
+import { transaction, type Db, type Tx } from '../client';
 import { emptyOutcome, refreshJob, settleDependants, taskChange } from './status';
 import type { Outcome, Router } from './types';
 
@@ -47,7 +47,10 @@ export async function deleteTask(
     await refreshJob(tx, row.job_id, out);
 
     return {
-      storageKeys: files.map((f) => f.storageKey),
+      storageKeys: await unlisted(
+        tx,
+        files.map((f) => f.storageKey),
+      ),
       stoppedTaskIds: row.status === 'processing' ? [id] : [],
       outcome: out,
     };
@@ -91,7 +94,10 @@ export async function deleteJob(
     await tx.job.delete({ where: { id } });
 
     return {
-      storageKeys: tasks.flatMap((t) => t.files.map((f) => f.storageKey)),
+      storageKeys: await unlisted(
+        tx,
+        tasks.flatMap((t) => t.files.map((f) => f.storageKey)),
+      ),
       stoppedTaskIds: active.filter((t) => t.status === 'processing').map((t) => t.id),
       outcome: {
         // The job's own change wakes sync waiters on it (they then find it gone: 404).
@@ -103,4 +109,22 @@ export async function deleteJob(
       },
     };
   });
+}
+
+/**
+ * The keys of deleted files that no remaining task lists: an instant `export/url` shares the
+ * storage keys of its inputs' files (instant.ts), which must outlive whichever of them goes
+ * first. The rows found are locked, so two deletions that share a key cannot both keep it.
+ */
+async function unlisted(tx: Tx, keys: string[]): Promise<string[]> {
+  const unique = [...new Set(keys)];
+  if (unique.length === 0) {
+    return [];
+  }
+
+  const listed = await tx.$queryRaw<{ storage_key: string }[]>`
+    SELECT storage_key FROM task_files WHERE storage_key = ANY(${unique}::text[]) FOR SHARE`;
+  const kept = new Set(listed.map((r) => r.storage_key));
+
+  return unique.filter((key) => !kept.has(key));
 }

@@ -1,6 +1,7 @@
 // Shared steps of every transaction that changes a task: the job's status, and the release or
 // failure of the dependants of a task that just ended.
 import type { Tx } from '../client';
+import { finishInstant } from './instant';
 import type { Change, JobStatusName, Outcome, Router } from './types';
 
 const INPUT_FAILED_MESSAGE = 'Input task has failed';
@@ -29,10 +30,19 @@ export async function settleDependants(
   const ended = await tx.$queryRaw<TaskRow[]>`
     SELECT id, job_id, user_id, status, ignore_error, operation, payload FROM tasks WHERE id = ${taskId}::uuid`;
   const task = ended[0];
-  if (!task) {
-    return;
+  if (task) {
+    await settleDependantsOf(tx, task, route, out);
   }
+}
 
+/** settleDependants for a task whose row (as it is now in this transaction) the caller has. */
+export async function settleDependantsOf(
+  tx: Tx,
+  task: Pick<TaskRow, 'id' | 'status' | 'ignore_error'>,
+  route: Router,
+  out: Outcome,
+): Promise<void> {
+  const taskId = task.id;
   const failedHard = task.status === 'error' && !task.ignore_error;
   const dependants = await tx.$queryRaw<TaskRow[]>`
     SELECT t.id, t.job_id, t.user_id, t.status, t.ignore_error, t.operation, t.payload
@@ -66,6 +76,16 @@ export async function releaseIfReady(
     return;
   }
   if (!inputs.every((i) => i.status === 'finished' || i.status === 'error')) {
+    return;
+  }
+  const instant = await finishInstant(tx, task);
+  if (instant === 'finished') {
+    out.changes.push(taskChange(task, 'finished'));
+    await settleDependantsOf(tx, { ...task, status: 'finished' }, route, out);
+    return;
+  }
+  if (instant !== null) {
+    await failWaiting(tx, task, instant.code, instant.message, route, out);
     return;
   }
 

@@ -60,4 +60,19 @@ export interface TaskSpec {
   priority?: number;
   /** Initial result (the upload form of an `import/upload`). */
   result?: Prisma.InputJsonObject;
+  /** Set when the task is created already ended (an import whose bytes are stored). */
+  ended?: TaskEnd;
 }
+
+export interface TaskFailure {
+  status: 'error';
+  code: string;
+  message: string;
+}
+
+/**
+ * How a task ended that never went to a queue: an `import/raw` or `import/base64` whose bytes
+ * the gateway stored before creating it.
+ */
+export type TaskEnd =
+  { status: 'finished'; result: Prisma.InputJsonObject; files: StoredFile[] } | TaskFailure;
