@@ -65,7 +65,11 @@ export async function findApiKey(db: DbOrTx, key: string) {
 }
 
 /** Makes sure a user owns exactly this key with every scope (CONVERTD_BOOTSTRAP_API_KEY). */
-export async function ensureBootstrapKey(db: DbOrTx, key: string): Promise<void> {
+export async function ensureBootstrapKey(
+  db: DbOrTx,
+  key: string,
+  credits: number,
+): Promise<void> {
   const existing = await db.apiKey.findUnique({ where: { hash: hashApiKey(key) } });
   if (existing) {
     if (existing.revokedAt || existing.scopes.length !== SCOPES.length) {
@@ -80,7 +84,7 @@ export async function ensureBootstrapKey(db: DbOrTx, key: string): Promise<void>
   const user = await db.user.upsert({
     where: { email: 'admin@localhost' },
     update: {},
-    create: { email: 'admin@localhost', username: 'admin', credits: 1000 },
+    create: { email: 'admin@localhost', username: 'admin', credits },
   });
   await createApiKey(db, { userId: user.id, scopes: SCOPES, name: 'bootstrap', key });
 }

@@ -46,6 +46,7 @@ export async function createJob(db: Db, input: CreateJobInput, route: Router): P
         operation: t.operation,
         payload: t.payload,
         ignoreError: t.ignoreError,
+        sandbox: input.sandbox,
         priority: t.priority ?? 0,
         message: waitingMessage(t.operation),
         ...(t.result ? { result: t.result } : {}),
@@ -88,6 +89,8 @@ export interface CreateTaskInput {
   retryOfTaskId?: string | null;
   jobId?: string | null;
   ignoreError?: boolean;
+  /** Created with a sandbox key (a retry keeps its original's). */
+  sandbox?: boolean;
   priority?: number;
   result?: Prisma.InputJsonObject;
 }
@@ -121,6 +124,7 @@ export async function createTask(db: Db, input: CreateTaskInput, route: Router):
         retryOfTaskId: input.retryOfTaskId ?? null,
         copyOfTaskId: input.retryOfTaskId ?? null,
         ignoreError: input.ignoreError ?? false,
+        sandbox: input.sandbox ?? false,
         priority: input.priority ?? 0,
         message: waitingMessage(input.operation),
         ...(input.result ? { result: input.result } : {}),

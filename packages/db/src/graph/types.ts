@@ -22,6 +22,8 @@ export interface Ready {
 export interface Outcome {
   changes: Change[];
   ready: Ready[];
+  /** Storage keys of files the transaction refused to record (sandbox): the caller deletes them. */
+  discarded?: string[];
 }
 
 /**
