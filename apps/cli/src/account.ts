@@ -109,7 +109,11 @@ function dayOf(value: string | undefined, name: string): string | undefined {
     return undefined;
   }
   const date = new Date(`${value}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || date.toISOString().slice(0, 10) !== value) {
+  if (
+    !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
+    Number.isNaN(date.getTime()) ||
+    date.toISOString().slice(0, 10) !== value
+  ) {
     throw new UsageError(`${name} must be a day such as 2026-12-31`);
   }
 
