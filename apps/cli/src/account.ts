@@ -50,6 +50,7 @@ export async function sandboxCommand(
       }
       return;
     }
+    case undefined:
     default:
       throw new UsageError(`unknown command: sandbox ${command ?? ''}`);
   }

@@ -159,7 +159,9 @@ function operationCosts(env: Env, name: string): Record<string, number> {
     }
     const match = /^\s*([a-z][a-z0-9/-]*)\s*=\s*([0-9]+)\s*$/.exec(item);
     if (!match) {
-      throw new ConfigError(`${name} must look like "capture-website=2,import/url=1", got "${item}"`);
+      throw new ConfigError(
+        `${name} must look like "capture-website=2,import/url=1", got "${item}"`,
+      );
     }
     found[match[1]!] = Number(match[2]);
   }

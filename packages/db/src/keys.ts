@@ -65,11 +65,7 @@ export async function findApiKey(db: DbOrTx, key: string) {
 }
 
 /** Makes sure a user owns exactly this key with every scope (CONVERTD_BOOTSTRAP_API_KEY). */
-export async function ensureBootstrapKey(
-  db: DbOrTx,
-  key: string,
-  credits: number,
-): Promise<void> {
+export async function ensureBootstrapKey(db: DbOrTx, key: string, credits: number): Promise<void> {
   const existing = await db.apiKey.findUnique({ where: { hash: hashApiKey(key) } });
   if (existing) {
     if (existing.revokedAt || existing.scopes.length !== SCOPES.length) {

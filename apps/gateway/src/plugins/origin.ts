@@ -20,11 +20,7 @@ declare module 'fastify' {
  * the main origin (links from the sync API point at the main API, as CloudConvert's do; on a
  * sync port, at `mainPort`, the port of the API that port belongs to).
  */
-export function originOf(
-  request: FastifyRequest,
-  config: Config,
-  mainPort: number | null,
-): string {
+export function originOf(request: FastifyRequest, config: Config, mainPort: number | null): string {
   if (request.isSandbox && config.sandboxPublicUrl) {
     return config.sandboxPublicUrl;
   }

@@ -35,8 +35,14 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps): void {
         errors: { md5: ['The md5 must be the 32 hexadecimal digits of an MD5 hash.'] },
       });
     }
-    if (body.filename !== undefined && body.filename !== null && typeof body.filename !== 'string') {
-      throw new AppError('INVALID_DATA', { errors: { filename: ['The filename must be a string.'] } });
+    if (
+      body.filename !== undefined &&
+      body.filename !== null &&
+      typeof body.filename !== 'string'
+    ) {
+      throw new AppError('INVALID_DATA', {
+        errors: { filename: ['The filename must be a string.'] },
+      });
     }
 
     const row = await allowSandboxFile(

@@ -17,4 +17,3 @@ export async function chargeCredits(tx: Tx, taskId: string, credits: number): Pr
 
   return charged > 0 ? credits : 0;
 }
-

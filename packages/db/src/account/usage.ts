@@ -70,9 +70,7 @@ export async function archiveUsage(
   of: { taskId: string } | { jobId: string },
 ): Promise<void> {
   const where =
-    'taskId' in of
-      ? Prisma.sql`id = ${of.taskId}::uuid`
-      : Prisma.sql`job_id = ${of.jobId}::uuid`;
+    'taskId' in of ? Prisma.sql`id = ${of.taskId}::uuid` : Prisma.sql`job_id = ${of.jobId}::uuid`;
   await tx.$executeRaw`
     INSERT INTO usage_days (user_id, day, operation, sandbox, tasks, credits, engine_ms)
     SELECT user_id, (ended_at AT TIME ZONE 'UTC')::date, operation, sandbox, count(*),
