@@ -31,7 +31,7 @@ function pngToJpgJob() {
       jpg: { operation: 'convert', input: 'in', output_format: 'jpg' },
       out: { operation: 'export/url', input: 'jpg' },
     },
-  };
+  } as const;
 }
 
 const byName = (job: { tasks: any[] }, name: string) => job.tasks.find((t) => t.name === name);

@@ -52,7 +52,9 @@ async function call(base: string, key: string, method: string, route: string, bo
   };
 }
 
-const RAW_JOB = { tasks: { raw: { operation: 'import/raw', file: 'x', filename: 'x.txt' } } };
+const RAW_JOB = {
+  tasks: { raw: { operation: 'import/raw', file: 'x', filename: 'x.txt' } },
+} as const;
 
 describe('rate limits', () => {
   it('counts create, show and delete of jobs and tasks across two gateways, then answers 429', async () => {
