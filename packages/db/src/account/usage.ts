@@ -64,7 +64,10 @@ export async function usageOf(db: DbOrTx, q: UsageQuery): Promise<UsageRow[]> {
   }));
 }
 
-/** Folds the usage of tasks about to be deleted (one task, or a job's) into `usage_days`. */
+/**
+ * Folds the usage of tasks about to be deleted (one task, or a job's) into `usage_days`.
+ * TODO(#6): the expiry of old jobs and tasks must call this too, or their usage disappears.
+ */
 export async function archiveUsage(
   tx: Tx,
   of: { taskId: string } | { jobId: string },
