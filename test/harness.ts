@@ -26,11 +26,16 @@ export interface Stack {
   /** Main API origin, e.g. http://127.0.0.1:41234 */
   url: string;
   syncUrl: string;
+  /** The sandbox API's ports (with `sandbox: true`), else null. */
+  sandboxUrl: string | null;
+  sandboxSyncUrl: string | null;
   env: Record<string, string>;
   createUser(options?: {
     scopes?: readonly string[];
     email?: string;
     credits?: number;
+    /** Its key is a sandbox key. */
+    sandbox?: boolean;
   }): Promise<{ id: number; key: string }>;
   startWorker(options?: WorkerOptions): Promise<WorkerRuntime>;
   close(): Promise<void>;
@@ -40,6 +45,8 @@ export interface StackOptions {
   worker?: boolean;
   env?: Record<string, string>;
   workerOptions?: WorkerOptions;
+  /** Also open the sandbox API on its own ports (SANDBOX_PORT, SANDBOX_SYNC_PORT). */
+  sandbox?: boolean;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -52,6 +59,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   const root = await fs.mkdtemp(path.join(os.tmpdir(), `convertd-test-${id}-`));
   const [port, syncPort] = [await freePort(), await freePort()];
+  const sandboxPorts = options.sandbox ? [await freePort(), await freePort()] : null;
   const env: Record<string, string> = {
     DATABASE_URL: databaseUrl(dbName),
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -64,6 +72,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     SWEEP_INTERVAL_MS: '2000',
     WORKER_LOCK_MS: '5000',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    // Tests create many jobs fast; the rate-limit tests set their own limit.
+    RATE_LIMIT_PER_MINUTE: '0',
+    ...(sandboxPorts
+      ? { SANDBOX_PORT: String(sandboxPorts[0]), SANDBOX_SYNC_PORT: String(sandboxPorts[1]) }
+      : {}),
     ...options.env,
   };
   const config = loadConfig(env);
@@ -73,6 +86,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sync = buildApp(deps, { mode: 'sync' });
   await main.listen({ port, host: '127.0.0.1' });
   await sync.listen({ port: syncPort, host: '127.0.0.1' });
+  const apps = [main, sync];
+  if (sandboxPorts) {
+    for (const [mode, sandboxPort] of [
+      ['main', sandboxPorts[0]!],
+      ['sync', sandboxPorts[1]!],
+    ] as const) {
+      const app = buildApp(deps, { mode, sandbox: true });
+      await app.listen({ port: sandboxPort, host: '127.0.0.1' });
+      apps.push(app);
+    }
+  }
 
   const workers: WorkerRuntime[] = [];
   const start = async (workerOptions?: WorkerOptions) => {
@@ -89,6 +113,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     worker,
     url: `http://127.0.0.1:${port}`,
     syncUrl: `http://127.0.0.1:${syncPort}`,
+    sandboxUrl: sandboxPorts ? `http://127.0.0.1:${sandboxPorts[0]}` : null,
+    sandboxSyncUrl: sandboxPorts ? `http://127.0.0.1:${sandboxPorts[1]}` : null,
     env,
     startWorker: start,
     async createUser(o = {}) {
@@ -97,15 +123,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         data: {
           email: o.email ?? `user${users}-${id}@example.test`,
           username: `user${users}-${id}`,
-          credits: o.credits ?? 100,
+          credits: o.credits ?? config.defaultCredits,
         },
       });
-      const { key } = await createApiKey(deps.db, { userId: user.id, scopes: o.scopes ?? SCOPES });
+      const { key } = await createApiKey(deps.db, {
+        userId: user.id,
+        scopes: o.scopes ?? SCOPES,
+        sandbox: o.sandbox ?? false,
+      });
       return { id: user.id, key };
     },
     async close() {
       await Promise.allSettled(workers.map((w) => w.close()));
-      await Promise.allSettled([main.close(), sync.close()]);
+      await Promise.allSettled(apps.map((app) => app.close()));
       await deps.close();
       const redis = new Redis(env.REDIS_URL!);
       const keys = await redis.keys(`${env.QUEUE_PREFIX}:*`);

@@ -12,6 +12,8 @@ import {
   type Db,
 } from '@convertd/db';
 
+import { sandboxCommand, usageCommand, UsageError, type AccountOptions } from './account';
+
 const HELP = `usage: pnpm cli <command>
 
   db migrate                                  create the database if missing, apply migrations
@@ -21,10 +23,15 @@ const HELP = `usage: pnpm cli <command>
                                               prints the new key alone on the last line
   keys list [--email E]
   keys revoke ID
+  sandbox allow --email E --md5 HEX [--name FILENAME]
+                                              lets E's sandbox keys import files with that MD5
+  sandbox list [--email E]
+  sandbox remove --email E --md5 HEX
+  usage [--email E] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--sandbox]
+                                              tasks, credits and engine seconds per day and
+                                              operation (UTC days, the last 30 by default)
 
 scopes: ${SCOPES.join(', ')} (or "all")`;
-
-class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -37,6 +44,9 @@ async function main(argv: string[]): Promise<void> {
       scopes: { type: 'string' },
       sandbox: { type: 'boolean', default: false },
       name: { type: 'string' },
+      md5: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -60,7 +70,7 @@ async function main(argv: string[]): Promise<void> {
   await migrate(config.databaseUrl);
   const db = createDb(config.databaseUrl, { max: 2 });
   try {
-    await run(db, group, command, arg, values);
+    await run(db, group, command, arg, values, config.defaultCredits);
   } finally {
     await db.$disconnect();
   }
@@ -71,22 +81,27 @@ async function run(
   group: string,
   command: string | undefined,
   arg: string | undefined,
-  values: {
-    email?: string;
+  values: AccountOptions & {
     username?: string;
     credits?: string;
     scopes?: string;
-    sandbox?: boolean;
-    name?: string;
   },
+  defaultCredits: number,
 ): Promise<void> {
+  if (group === 'sandbox') {
+    return sandboxCommand(db, command, values);
+  }
+  if (group === 'usage') {
+    return usageCommand(db, values);
+  }
+
   switch (`${group} ${command ?? ''}`) {
     case 'users create': {
       const email = required(values.email, '--email');
       if (!/^[^\s@]+@[^\s@]+$/.test(email)) {
         throw new UsageError(`--email must be an email address, got "${email}"`);
       }
-      const credits = values.credits === undefined ? 0 : Number(values.credits);
+      const credits = values.credits === undefined ? defaultCredits : Number(values.credits);
       if (!Number.isInteger(credits) || credits < 0) {
         throw new UsageError('--credits must be a non-negative integer');
       }

@@ -8,10 +8,11 @@ import type { Deletion } from '@convertd/db';
 import type { Deps } from './deps';
 import { registerBodyParsers } from './plugins/body';
 import { registerErrorHandling, sendError } from './plugins/errors';
-import { isSyncHost, originOf } from './plugins/origin';
+import { isSandboxHost, isSyncHost, originOf } from './plugins/origin';
 import type { RouteContext } from './routes/context';
 import { urlsFor } from './services/urls';
 import { registerFileRoutes } from './routes/files';
+import { registerAccountRoutes } from './routes/account';
 import { registerHealthRoutes } from './routes/health';
 import { registerJobRoutes } from './routes/jobs';
 import { registerOperationRoutes } from './routes/operations';
@@ -21,6 +22,8 @@ import { registerUserRoutes } from './routes/users';
 export interface AppOptions {
   /** `sync`: the sync API's own port, where GET of a job or task waits until it ends. */
   mode: 'main' | 'sync';
+  /** The sandbox API's own port (SANDBOX_PORT, or SANDBOX_SYNC_PORT with mode `sync`). */
+  sandbox?: boolean;
 }
 
 /** Builds the gateway without listening, so tests can use `inject` or their own port. */
@@ -59,18 +62,27 @@ export function buildApp(deps: Deps, options: AppOptions): FastifyInstance {
     },
   });
   const onSyncPort = options.mode === 'sync';
+  const onSandboxPort = options.sandbox === true;
+  // Links from a sync port point at its main API.
+  const mainPort = !onSyncPort
+    ? null
+    : onSandboxPort && deps.config.sandboxPort > 0
+      ? deps.config.sandboxPort
+      : deps.config.port;
 
   app.decorateRequest('principal', null);
   app.decorateRequest('isSync', false);
+  app.decorateRequest('isSandbox', false);
   app.addHook('onRequest', async (request) => {
     request.isSync = onSyncPort || isSyncHost(request.headers.host);
+    request.isSandbox = onSandboxPort || isSandboxHost(request.headers.host);
   });
   registerErrorHandling(app);
   registerBodyParsers(app);
 
   const ctx: RouteContext = {
-    origin: (request) => originOf(request, deps.config, onSyncPort),
-    urls: (request) => urlsFor(deps, originOf(request, deps.config, onSyncPort)),
+    origin: (request) => originOf(request, deps.config, mainPort),
+    urls: (request) => urlsFor(deps, originOf(request, deps.config, mainPort)),
     abortOnClose(reply) {
       // The response closes once: when it was sent, or when the client went away before that.
       const controller = new AbortController();
@@ -84,6 +96,7 @@ export function buildApp(deps: Deps, options: AppOptions): FastifyInstance {
   registerOperationRoutes(app, deps);
   registerTaskRoutes(app, deps, ctx);
   registerUserRoutes(app, deps, ctx);
+  registerAccountRoutes(app, deps);
   registerFileRoutes(app, deps, ctx);
 
   return app;

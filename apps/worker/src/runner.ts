@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 import { claimTask, completeTask, failTask, type Outcome } from '@convertd/db';
-import { isDeprecatedVersion, isProcessingOperation } from '@convertd/api';
+import { creditsFor, isDeprecatedVersion, isProcessingOperation } from '@convertd/api';
 import { AppError, isAppError } from '@convertd/errors';
 import { deliverOutcome, engineOf } from '@convertd/queue';
 
@@ -74,6 +74,7 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
     });
     // An operation that returned after its deadline (or a cancel) anyway must not finish the task.
     controller.signal.throwIfAborted();
+    const runMs = Date.now() - started;
     const outcome = await completeTask(
       ctx.db,
       taskId,
@@ -83,7 +84,7 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
         files: output.files,
         engine: output.engine ?? null,
         engineVersion: output.engineVersion ?? null,
-        credits: output.credits ?? 0,
+        credits: creditsFor(ctx.config.credits, task.operation, runMs),
         message: withDeprecation(ctx, output) ?? null,
       },
       ctx.route,
@@ -94,7 +95,12 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
       return;
     }
 
-    log.info({ operation: task.operation, durationMs: Date.now() - started }, 'task finished');
+    if (outcome.discarded) {
+      log.info({ operation: task.operation }, 'sandbox import refused: file not whitelisted');
+      await ctx.storage.delete(outcome.discarded);
+    } else {
+      log.info({ operation: task.operation, durationMs: runMs }, 'task finished');
+    }
     await publish(ctx, outcome);
   } catch (err) {
     await ctx.storage.delete(stored).catch(() => undefined);

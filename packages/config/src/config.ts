@@ -12,8 +12,13 @@ export interface Config {
   readonly port: number;
   readonly syncPort: number;
   readonly host: string;
+  /** Sandbox API and its sync API on their own ports (0: not opened; host prefixes still work). */
+  readonly sandboxPort: number;
+  readonly sandboxSyncPort: number;
   /** Origin put into every URL the server returns; when unset, taken from the request. */
   readonly publicUrl: string | undefined;
+  /** The same for the sandbox API (its port or host names). */
+  readonly sandboxPublicUrl: string | undefined;
   readonly dataDir: string;
   readonly workDir: string;
   /** Prefix of every Redis key (BullMQ queues and pub/sub channels). */
@@ -50,6 +55,21 @@ export interface Config {
   readonly libreofficeMaxRssBytes: number;
   /** Tasks a Chromium serves before it is replaced once idle. */
   readonly chromeRestartAfter: number;
+  /** Balance of a user created without one. */
+  readonly defaultCredits: number;
+  /** Cost of tasks, per started minute of their run (see `creditsFor` in packages/api). */
+  readonly credits: CreditModel;
+  /** Requests per minute and API key on the rate-limited routes (0: no limit). */
+  readonly rateLimitPerMinute: number;
+}
+
+/**
+ * What a task costs per started minute: `perOperation` names operations (an import too), the
+ * others cost `perMinute` when they are processing operations and nothing otherwise.
+ */
+export interface CreditModel {
+  readonly perMinute: number;
+  readonly perOperation: Readonly<Record<string, number>>;
 }
 
 type Env = Record<string, string | undefined>;
@@ -63,7 +83,10 @@ export function loadConfig(env: Env = process.env): Config {
     port: int(env, 'PORT', 8080),
     syncPort: int(env, 'SYNC_PORT', 8081),
     host: env.HOST ?? '0.0.0.0',
-    publicUrl: origin(env.PUBLIC_URL),
+    sandboxPort: int(env, 'SANDBOX_PORT', 0),
+    sandboxSyncPort: int(env, 'SANDBOX_SYNC_PORT', 0),
+    publicUrl: origin(env.PUBLIC_URL, 'PUBLIC_URL'),
+    sandboxPublicUrl: origin(env.SANDBOX_PUBLIC_URL, 'SANDBOX_PUBLIC_URL'),
     dataDir,
     workDir: path.resolve(env.WORK_DIR ?? path.join(os.tmpdir(), 'convertd-work')),
     queuePrefix: env.QUEUE_PREFIX ?? 'convertd',
@@ -86,6 +109,12 @@ export function loadConfig(env: Env = process.env): Config {
     libreofficeRestartAfter: int(env, 'LIBREOFFICE_RESTART_AFTER', 200),
     libreofficeMaxRssBytes: int(env, 'LIBREOFFICE_MAX_MEMORY_MB', 2048) * 1024 * 1024,
     chromeRestartAfter: int(env, 'CHROME_RESTART_AFTER', 100),
+    defaultCredits: int(env, 'DEFAULT_CREDITS', 1_000_000),
+    credits: Object.freeze({
+      perMinute: int(env, 'CREDITS_PER_MINUTE', 1),
+      perOperation: Object.freeze(operationCosts(env, 'CREDITS_PER_OPERATION')),
+    }),
+    rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 500),
   });
 }
 
@@ -115,6 +144,24 @@ function countList(env: Env, name: string): Record<string, number> {
     const match = /^\s*([a-z][a-z0-9-]*)\s*=\s*([1-9][0-9]*)\s*$/.exec(item);
     if (!match) {
       throw new ConfigError(`${name} must look like "libreoffice=2,chrome=4", got "${item}"`);
+    }
+    found[match[1]!] = Number(match[2]);
+  }
+  return found;
+}
+
+/** `capture-website=2,import/url=1` → { 'capture-website': 2, 'import/url': 1 }; 0 allowed. */
+function operationCosts(env: Env, name: string): Record<string, number> {
+  const found: Record<string, number> = {};
+  for (const item of (env[name] ?? '').split(',')) {
+    if (item.trim() === '') {
+      continue;
+    }
+    const match = /^\s*([a-z][a-z0-9/-]*)\s*=\s*([0-9]+)\s*$/.exec(item);
+    if (!match) {
+      throw new ConfigError(
+        `${name} must look like "capture-website=2,import/url=1", got "${item}"`,
+      );
     }
     found[match[1]!] = Number(match[2]);
   }
@@ -155,7 +202,7 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
-function origin(raw: string | undefined): string | undefined {
+function origin(raw: string | undefined, name: string): string | undefined {
   if (raw === undefined || raw === '') {
     return undefined;
   }
@@ -164,6 +211,6 @@ function origin(raw: string | undefined): string | undefined {
     const url = new URL(raw);
     return `${url.protocol}//${url.host}`;
   } catch {
-    throw new ConfigError(`PUBLIC_URL must be an absolute URL such as https://convert.example.com`);
+    throw new ConfigError(`${name} must be an absolute URL such as https://convert.example.com`);
   }
 }

@@ -7,3 +7,4 @@ export { JobStatus, TaskStatus } from './generated/prisma/enums';
 export * from './graph';
 export * from './keys';
 export { getOrCreateSetting } from './settings';
+export * from './account/index';

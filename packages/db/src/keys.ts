@@ -51,25 +51,40 @@ export async function createApiKey(
   return { id: row.id, key };
 }
 
+export interface FoundApiKey {
+  id: number;
+  userId: number;
+  scopes: string[];
+  sandbox: boolean;
+  /** The owner's credit balance now. */
+  credits: number;
+}
+
 /**
- * The key's owner and scopes, or null for an unknown or revoked key. Every authenticated request
- * asks this: one statement, without Prisma's query building.
+ * The key's owner, scopes and the owner's balance, or null for an unknown or revoked key. Every
+ * authenticated request asks this: one statement, without Prisma's query building.
  */
-export async function findApiKey(
-  db: DbOrTx,
-  key: string,
-): Promise<{ id: number; userId: number; scopes: string[]; sandbox: boolean } | null> {
+export async function findApiKey(db: DbOrTx, key: string): Promise<FoundApiKey | null> {
   const rows = await db.$queryRaw<
-    { id: number; user_id: number; scopes: string[]; sandbox: boolean }[]
-  >`SELECT id, user_id, scopes, sandbox FROM api_keys
-    WHERE hash = ${hashApiKey(key)} AND revoked_at IS NULL`;
+    { id: number; user_id: number; scopes: string[]; sandbox: boolean; credits: number }[]
+  >`SELECT k.id, k.user_id, k.scopes, k.sandbox, u.credits
+    FROM api_keys k JOIN users u ON u.id = k.user_id
+    WHERE k.hash = ${hashApiKey(key)} AND k.revoked_at IS NULL`;
   const row = rows[0];
 
-  return row ? { id: row.id, userId: row.user_id, scopes: row.scopes, sandbox: row.sandbox } : null;
+  return row
+    ? {
+        id: row.id,
+        userId: row.user_id,
+        scopes: row.scopes,
+        sandbox: row.sandbox,
+        credits: row.credits,
+      }
+    : null;
 }
 
 /** Makes sure a user owns exactly this key with every scope (CONVERTD_BOOTSTRAP_API_KEY). */
-export async function ensureBootstrapKey(db: DbOrTx, key: string): Promise<void> {
+export async function ensureBootstrapKey(db: DbOrTx, key: string, credits: number): Promise<void> {
   const existing = await db.apiKey.findUnique({ where: { hash: hashApiKey(key) } });
   if (existing) {
     if (existing.revokedAt || existing.scopes.length !== SCOPES.length) {
@@ -84,7 +99,7 @@ export async function ensureBootstrapKey(db: DbOrTx, key: string): Promise<void>
   const user = await db.user.upsert({
     where: { email: 'admin@localhost' },
     update: {},
-    create: { email: 'admin@localhost', username: 'admin', credits: 1000 },
+    create: { email: 'admin@localhost', username: 'admin', credits },
   });
   await createApiKey(db, { userId: user.id, scopes: SCOPES, name: 'bootstrap', key });
 }

@@ -25,6 +25,16 @@ export const CODES = {
     message: 'The signature is invalid or expired.',
     retryable: false,
   },
+  CREDITS_EXCEEDED: {
+    status: 402,
+    message: 'Your account has run out of conversion minutes',
+    retryable: false,
+  },
+  RATE_LIMIT_EXCEEDED: {
+    status: 429,
+    message: 'Too many requests: the API key has used its requests of this minute.',
+    retryable: true,
+  },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.', retryable: false },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type.', retryable: false },
   INTERNAL_ERROR: { status: 500, message: 'Server Error', retryable: false },
@@ -36,6 +46,11 @@ export const CODES = {
   INVALID_CONVERSION_TYPE: {
     status: 422,
     message: 'This conversion type is not supported',
+    retryable: false,
+  },
+  SANDBOX_FILE_NOT_ALLOWED: {
+    status: 422,
+    message: 'The file is not whitelisted for sandbox use',
     retryable: false,
   },
   NO_INPUT_FILES: { status: 422, message: 'The input tasks produced no files', retryable: false },

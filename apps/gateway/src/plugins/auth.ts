@@ -8,7 +8,10 @@ export interface Principal {
   userId: number;
   keyId: number;
   scopes: ReadonlySet<string>;
+  /** A sandbox key: its jobs and tasks are sandbox ones wherever it is used. */
   sandbox: boolean;
+  /** The owner's balance when the request came in. */
+  credits: number;
 }
 
 declare module 'fastify' {
@@ -25,6 +28,11 @@ export function requireScope(deps: Pick<Deps, 'db'>, scope: Scope): preHandlerAs
     if (!key) {
       throw new AppError('UNAUTHENTICATED');
     }
+    if (request.isSandbox && !key.sandbox) {
+      throw new AppError('UNAUTHENTICATED', {
+        message: 'This is the sandbox API: it accepts only sandbox API keys.',
+      });
+    }
     if (!key.scopes.includes(scope)) {
       throw new AppError('FORBIDDEN', {
         message: `This action is unauthorized: the API key lacks the ${scope} scope.`,
@@ -36,8 +44,16 @@ export function requireScope(deps: Pick<Deps, 'db'>, scope: Scope): preHandlerAs
       keyId: key.id,
       scopes: new Set(key.scopes),
       sandbox: key.sandbox,
+      credits: key.credits,
     };
   };
+}
+
+/** 402 when the balance is used up; sandbox work is free. Before anything is created. */
+export function requireCredits(user: Principal): void {
+  if (!user.sandbox && user.credits <= 0) {
+    throw new AppError('CREDITS_EXCEEDED');
+  }
 }
 
 export function principal(request: FastifyRequest): Principal {

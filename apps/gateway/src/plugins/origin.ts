@@ -6,14 +6,24 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** True when the request came to the sync API (its port or a `sync.` host name). */
     isSync: boolean;
+    /**
+     * True when the request came to the sandbox API: SANDBOX_PORT, SANDBOX_SYNC_PORT, or a host
+     * name `api.sandbox.*`, `sandbox.*`, `sync.api.sandbox.*` (only sandbox keys are accepted).
+     */
+    isSandbox: boolean;
   }
 }
 
 /**
- * The origin put into URLs we return: PUBLIC_URL when set, else the one the client used, made
- * the main origin (links from the sync API point at the main API, as CloudConvert's do).
+ * The origin put into URLs we return: PUBLIC_URL (SANDBOX_PUBLIC_URL on the sandbox API) when
+ * set, else the one the client used, made
+ * the main origin (links from the sync API point at the main API, as CloudConvert's do; on a
+ * sync port, at `mainPort`, the port of the API that port belongs to).
  */
-export function originOf(request: FastifyRequest, config: Config, onSyncPort: boolean): string {
+export function originOf(request: FastifyRequest, config: Config, mainPort: number | null): string {
+  if (request.isSandbox && config.sandboxPublicUrl) {
+    return config.sandboxPublicUrl;
+  }
   if (config.publicUrl) {
     return config.publicUrl;
   }
@@ -26,8 +36,8 @@ export function originOf(request: FastifyRequest, config: Config, onSyncPort: bo
     `localhost:${config.port}`;
   if (/^sync\./i.test(host)) {
     host = host.slice(5);
-  } else if (onSyncPort) {
-    host = host.replace(/:\d+$/, '') + `:${config.port}`;
+  } else if (mainPort !== null) {
+    host = host.replace(/:\d+$/, '') + `:${mainPort}`;
   }
 
   return `${proto}://${host}`;
@@ -35,6 +45,10 @@ export function originOf(request: FastifyRequest, config: Config, onSyncPort: bo
 
 export function isSyncHost(host: string | undefined): boolean {
   return /^sync\./i.test(host ?? '');
+}
+
+export function isSandboxHost(host: string | undefined): boolean {
+  return /^(sync\.)?(api\.)?sandbox\./i.test(host ?? '');
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -2,7 +2,7 @@
 // `import/upload` task, and the downloads of `export/url` results.
 import { randomUUID } from 'node:crypto';
 
-import { cleanFilename, isHttpUrl, serializeTask } from '@convertd/api';
+import { cleanFilename, creditsFor, isHttpUrl, serializeTask } from '@convertd/api';
 import { beginUpload, completeTask, revertUpload } from '@convertd/db';
 import { AppError, isAppError } from '@convertd/errors';
 import { holdUploadLease } from '@convertd/queue';
@@ -42,6 +42,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
 
     const fileId = randomUUID();
     const key = `tasks/${taskId}/${fileId}`;
+    const started = Date.now();
     // requestTimeout is off for the sync API's sake; a stalled upload must still end.
     request.raw.setTimeout(deps.config.uploadIdleMs, () => request.raw.destroy());
     try {
@@ -68,7 +69,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
               contentType: mediaType(parsed.file?.contentType),
             },
           ],
-          credits: 0,
+          credits: creditsFor(deps.config.credits, 'import/upload', Date.now() - started),
         },
         deps.route,
       );

@@ -6,7 +6,8 @@ import { AppError } from '@convertd/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { Deps } from '../deps';
-import { principal, requireScope } from '../plugins/auth';
+import { principal, requireCredits, requireScope } from '../plugins/auth';
+import { rateLimit } from '../plugins/rate-limit';
 import { applyOutcome } from '../services/effects';
 import { checkEnginesServed } from '../services/engines';
 import { isInlineImport, storeInlineImport, withStored } from '../services/imports';
@@ -27,9 +28,13 @@ import type { RouteContext } from './context';
 export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteContext): void {
   const read = { preHandler: requireScope(deps, 'task.read') };
   const write = { preHandler: requireScope(deps, 'task.write') };
+  const limited = rateLimit(deps);
+  const readLimited = { preHandler: [read.preHandler, limited] };
+  const writeLimited = { preHandler: [write.preHandler, limited] };
 
-  app.post('/v2/jobs', write, async (request, reply) => {
+  app.post('/v2/jobs', writeLimited, async (request, reply) => {
     const user = principal(request);
+    requireCredits(user);
     const input = parseJob(request.body);
     const check = await checkEnginesServed(
       deps,
@@ -165,14 +170,14 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
     return serializeJob(found.job, ctx.urls(request), found.tasks);
   };
 
-  app.get<{ Params: { id: string } }>('/v2/jobs/:id', read, async (request, reply) =>
+  app.get<{ Params: { id: string } }>('/v2/jobs/:id', readLimited, async (request, reply) =>
     sendData(reply, 200, await show(request, reply, request.isSync)),
   );
   app.get<{ Params: { id: string } }>('/v2/jobs/:id/wait', read, async (request, reply) =>
     sendData(reply, 200, await show(request, reply, true)),
   );
 
-  app.delete<{ Params: { id: string } }>('/v2/jobs/:id', write, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/v2/jobs/:id', writeLimited, async (request, reply) => {
     const user = principal(request);
     if (!isUuid(request.params.id)) {
       throw new AppError('NOT_FOUND');

@@ -14,7 +14,8 @@ import { AppError } from '@convertd/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { Deps } from '../deps';
-import { principal, requireScope } from '../plugins/auth';
+import { principal, requireCredits, requireScope } from '../plugins/auth';
+import { rateLimit } from '../plugins/rate-limit';
 import { applyOutcome } from '../services/effects';
 import { checkEnginesServed } from '../services/engines';
 import { isInlineImport, storeInlineImport, withStored } from '../services/imports';
@@ -37,6 +38,9 @@ type WithId = FastifyRequest<{ Params: { id: string } }>;
 export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteContext): void {
   const read = { preHandler: requireScope(deps, 'task.read') };
   const write = { preHandler: requireScope(deps, 'task.write') };
+  const limited = rateLimit(deps);
+  const readLimited = { preHandler: [read.preHandler, limited] };
+  const writeLimited = { preHandler: [write.preHandler, limited] };
 
   app.get('/v2/tasks', read, async (request, reply) => {
     const user = principal(request);
@@ -117,7 +121,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     });
   };
 
-  app.get('/v2/tasks/:id', read, async (request: WithId, reply) =>
+  app.get('/v2/tasks/:id', readLimited, async (request: WithId, reply) =>
     sendData(reply, 200, await show(request, reply, request.isSync)),
   );
   app.get('/v2/tasks/:id/wait', read, async (request: WithId, reply) =>
@@ -134,8 +138,9 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     return sendData(reply, 200, await show(request, reply, false));
   });
 
-  app.post('/v2/tasks/:id/retry', write, async (request: WithId, reply) => {
+  app.post('/v2/tasks/:id/retry', writeLimited, async (request: WithId, reply) => {
     const user = principal(request);
+    requireCredits(user);
     mustBeUuid(request.params.id);
     const id = randomUUID();
     const outcome = await retryTask(
@@ -152,7 +157,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     return sendData(reply, 201, serializeTask(task!, ctx.urls(request)));
   });
 
-  app.delete('/v2/tasks/:id', write, async (request: WithId, reply) => {
+  app.delete('/v2/tasks/:id', writeLimited, async (request: WithId, reply) => {
     const user = principal(request);
     mustBeUuid(request.params.id);
     const deletion = await deleteTask(deps.db, request.params.id, user.userId, deps.route);
@@ -163,8 +168,9 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
   });
 
   for (const operation of OPERATIONS) {
-    app.post(`/v2/${operation}`, write, async (request, reply) => {
+    app.post(`/v2/${operation}`, writeLimited, async (request, reply) => {
       const user = principal(request);
+      requireCredits(user);
       const input = parseTask(operation, request.body);
       if (isProcessingOperation(operation)) {
         const check = await checkEnginesServed(deps, [
@@ -191,6 +197,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
             operation,
             payload: input.payload as never,
             inputIds: input.inputIds,
+            sandbox: user.sandbox,
             ...(operation === 'import/upload' ? { result: uploadResult(id) } : {}),
             ...(isInlineImport(operation)
               ? {

@@ -39,7 +39,7 @@ export async function runExportUrl(run: OperationRun): Promise<OperationOutput> 
     url: `/download/${task.id}/${file.id}${inline ? '/inline' : ''}/${encodeURIComponent(file.filename)}`,
   }));
 
-  return { files, result: { files: listed }, credits: 0 };
+  return { files, result: { files: listed } };
 }
 
 /** Every input file streamed from storage into one zip in storage; nothing touches the disk. */

@@ -61,6 +61,5 @@ export async function runImport({
       },
     ],
     result: { files: [{ filename: name, size: object.size, md5: object.md5 }] },
-    credits: 0,
   };
 }

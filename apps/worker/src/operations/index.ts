@@ -12,7 +12,6 @@ export interface OperationOutput {
   result?: Prisma.InputJsonObject;
   engine?: string;
   engineVersion?: string;
-  credits?: number;
   /** Informational task message (kept when the task finishes). */
   message?: string;
 }

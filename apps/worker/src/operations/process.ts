@@ -149,7 +149,6 @@ export async function runProcessing(run: OperationRun): Promise<OperationOutput>
     result: result as never,
     engine: used?.name,
     engineVersion: used?.version,
-    credits: 1,
     message: messages.length > 0 ? messages.join(' ') : undefined,
   };
 }

@@ -1,5 +1,6 @@
 import { AppError } from '@convertd/errors';
 
+import { sandboxFileRefusal } from '../account/sandbox';
 import { transaction, type Db, type Tx } from '../client';
 import type { Prisma } from '../generated/prisma/client';
 import {
@@ -33,7 +34,8 @@ export async function createJob(db: Db, input: CreateJobInput, route: Router): P
 
   return transaction(db, async (tx) => {
     const out = emptyOutcome();
-    await insertGraph(tx, { ...input, createdAt });
+    const tasks = await refuseUnlistedFiles(tx, input, out);
+    await insertGraph(tx, { ...input, tasks, createdAt });
 
     out.changes.push({
       kind: 'job',
@@ -43,11 +45,11 @@ export async function createJob(db: Db, input: CreateJobInput, route: Router): P
       status: 'waiting',
       event: 'created',
     });
-    const rows = input.tasks.map((t) => taskRow(t, input.userId, input.id));
+    const rows = tasks.map((t) => taskRow(t, input.userId, input.id));
     for (const row of rows) {
       out.changes.push({ ...taskChange(row, 'waiting'), event: 'created' });
     }
-    for (const [index, t] of input.tasks.entries()) {
+    for (const [index, t] of tasks.entries()) {
       if (t.ended) {
         out.changes.push(taskChange(rows[index]!, t.ended.status));
         await settleDependantsOf(tx, { ...rows[index]!, status: t.ended.status }, route, out);
@@ -71,6 +73,8 @@ export interface CreateTaskInput {
   retryOfTaskId?: string | null;
   jobId?: string | null;
   ignoreError?: boolean;
+  /** Created with a sandbox key (a retry keeps its original's). */
+  sandbox?: boolean;
   priority?: number;
   result?: Prisma.InputJsonObject;
   /** Set when the task is created already ended (an import whose bytes are stored). */
@@ -85,6 +89,12 @@ export interface CreateTaskInput {
 export async function createTask(db: Db, input: CreateTaskInput, route: Router): Promise<Outcome> {
   return transaction(db, async (tx) => {
     const out = emptyOutcome();
+    const [task] = await refuseUnlistedFiles(
+      tx,
+      { userId: input.userId, sandbox: input.sandbox ?? false, tasks: [input] },
+      out,
+    );
+    input = task!;
     if (input.inputIds.length > 0) {
       const found = await tx.$queryRaw<{ id: string }[]>`
         SELECT id FROM tasks
@@ -106,6 +116,7 @@ export async function createTask(db: Db, input: CreateTaskInput, route: Router):
         retryOfTaskId: input.retryOfTaskId ?? null,
         copyOfTaskId: input.retryOfTaskId ?? null,
         ignoreError: input.ignoreError ?? false,
+        sandbox: input.sandbox ?? false,
         priority: input.priority ?? 0,
         ...(input.result ? { result: input.result } : {}),
         ...(input.ended
@@ -144,6 +155,35 @@ export async function createTask(db: Db, input: CreateTaskInput, route: Router):
   });
 }
 
+/**
+ * A sandbox task created ended with files (an inline import) whose md5 is not on the user's
+ * whitelist ends in error instead, as `completeTask` would end it; its stored files are listed
+ * in `out.discarded` for the caller to delete.
+ */
+async function refuseUnlistedFiles<T extends { operation: string; ended?: TaskEnd | undefined }>(
+  tx: Tx,
+  input: { userId: number; sandbox: boolean; tasks: T[] },
+  out: Outcome,
+): Promise<T[]> {
+  if (!input.sandbox) {
+    return input.tasks;
+  }
+  const tasks: T[] = [];
+  for (const t of input.tasks) {
+    const refusal =
+      t.ended?.status === 'finished'
+        ? await sandboxFileRefusal(tx, input.userId, t.operation, t.ended.files)
+        : null;
+    if (refusal && t.ended?.status === 'finished') {
+      (out.discarded ??= []).push(...t.ended.files.map((f) => f.storageKey));
+      tasks.push({ ...t, ended: { status: 'error', ...refusal } });
+    } else {
+      tasks.push(t);
+    }
+  }
+  return tasks;
+}
+
 function taskRow(t: TaskSpec, userId: number, jobId: string): TaskRow {
   return {
     id: t.id,
@@ -164,7 +204,9 @@ function endedColumns(ended: TaskEnd, at: number) {
     startedAt: new Date(row.started_at),
     endedAt: new Date(row.ended_at),
     message: row.message,
-    ...(ended.status === 'finished' ? { result: ended.result, credits: 0 } : { code: ended.code }),
+    ...(ended.status === 'finished'
+      ? { result: ended.result, credits: 0 }
+      : { code: ended.code, ...(ended.result ? { result: ended.result } : {}) }),
   };
 }
 

@@ -1,5 +1,6 @@
 import { AppError } from '@convertd/errors';
 
+import { archiveUsage } from '../account/usage';
 import { transaction, type Db, type Tx } from '../client';
 import { emptyOutcome, refreshJob, settleDependants, taskChange } from './status';
 import type { Outcome, Router } from './types';
@@ -43,6 +44,7 @@ export async function deleteTask(
       where: { taskId: id },
       select: { storageKey: true },
     });
+    await archiveUsage(tx, { taskId: id });
     await tx.task.delete({ where: { id } });
     await refreshJob(tx, row.job_id, out);
 
@@ -91,6 +93,7 @@ export async function deleteJob(
       where: { jobId: id },
       select: { files: { select: { storageKey: true } } },
     });
+    await archiveUsage(tx, { jobId: id });
     await tx.job.delete({ where: { id } });
 
     return {

@@ -54,9 +54,9 @@ export async function insertGraph(tx: Tx, job: GraphRows): Promise<void> {
         ${new Date(job.createdAt).toISOString()}::timestamptz)
     ), task AS (
       INSERT INTO tasks (id, user_id, job_id, created_at, name, operation, payload, ignore_error,
-        priority, result, status, code, message, credits, started_at, ended_at)
+        sandbox, priority, result, status, code, message, credits, started_at, ended_at)
       SELECT t.id, ${job.userId}, ${job.id}::uuid, t.created_at, t.name, t.operation, t.payload,
-        t.ignore_error, t.priority, t.result, t.status::"TaskStatus", t.code, t.message, t.credits,
+        t.ignore_error, ${job.sandbox}, t.priority, t.result, t.status::"TaskStatus", t.code, t.message, t.credits,
         t.started_at, t.ended_at
       FROM jsonb_to_recordset(${JSON.stringify(tasks)}::jsonb) AS t(id uuid,
         created_at timestamptz, name text, operation text, payload jsonb, ignore_error boolean,
@@ -79,7 +79,13 @@ export function endedColumns(ended: TaskEnd, at: number) {
   const times = { started_at: new Date(at).toISOString(), ended_at: new Date(at).toISOString() };
   return ended.status === 'finished'
     ? { ...times, status: 'finished', result: ended.result, credits: 0, message: null }
-    : { ...times, status: 'error', code: ended.code, message: ended.message };
+    : {
+        ...times,
+        status: 'error',
+        code: ended.code,
+        message: ended.message,
+        ...(ended.result ? { result: ended.result } : {}),
+      };
 }
 
 /** What a new task says while it waits (CloudConvert's wording for uploads). */

@@ -1,5 +1,7 @@
 import { AppError } from '@convertd/errors';
 
+import { chargeCredits } from '../account/credits';
+import { sandboxRefusal } from '../account/sandbox';
 import { transaction, type Db } from '../client';
 import type { Prisma } from '../generated/prisma/client';
 import { createTask } from './create';
@@ -137,6 +139,7 @@ export interface Completion {
   files: StoredFile[];
   engine?: string | null;
   engineVersion?: string | null;
+  /** What the task costs by the credit model; charged unless it is a sandbox task. */
   credits?: number;
   message?: string | null;
 }
@@ -144,7 +147,8 @@ export interface Completion {
 /**
  * Records a finished task and releases its dependants in one transaction. Returns null when the
  * task is no longer this attempt's to end (cancelled, deleted, or claimed again): the caller then
- * deletes the files it stored.
+ * deletes the files it stored. A sandbox import of a file not whitelisted ends in error instead,
+ * its files listed in `outcome.discarded` for the caller to delete.
  */
 export async function completeTask(
   db: Db,
@@ -160,6 +164,14 @@ export async function completeTask(
     }
 
     const out = emptyOutcome();
+    const refusal = await sandboxRefusal(tx, row, done.files);
+    if (refusal) {
+      await endTask(tx, row, 'error', refusal);
+      await recordEnd(tx, row, 'error', route, out);
+      out.discarded = done.files.map((f) => f.storageKey);
+      return out;
+    }
+
     await tx.taskFile.createMany({
       data: done.files.map((f, position) => ({
         id: f.id,
@@ -179,7 +191,7 @@ export async function completeTask(
         result: done.result,
         engine: done.engine ?? null,
         engineVersion: done.engineVersion ?? null,
-        credits: done.credits ?? 0,
+        credits: await chargeCredits(tx, id, done.credits ?? 0),
         message: done.message ?? null,
         code: null,
         percent: 100,
@@ -351,6 +363,7 @@ export async function retryTask(
       inputIds: old.inputs.map((e) => e.inputTaskId),
       retryOfTaskId: old.id,
       ignoreError: old.ignoreError,
+      sandbox: old.sandbox,
       priority: old.priority,
       ...(initialResult?.(old.operation) ? { result: initialResult(old.operation)! } : {}),
     },

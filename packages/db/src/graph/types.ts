@@ -22,6 +22,8 @@ export interface Ready {
 export interface Outcome {
   changes: Change[];
   ready: Ready[];
+  /** Storage keys of files the transaction refused to record (sandbox): the caller deletes them. */
+  discarded?: string[];
 }
 
 /**
@@ -68,6 +70,8 @@ export interface TaskFailure {
   status: 'error';
   code: string;
   message: string;
+  /** What the task shows after all (a sandbox refusal lists the files and their md5). */
+  result?: Prisma.InputJsonObject;
 }
 
 /**

@@ -1,0 +1,156 @@
+// Credits and usage (API.md §7): finished processing tasks take their cost from the balance
+// (imports and exports are free, sandbox tasks too), a used-up balance answers 402, and usage per
+// day and operation is served at /v2/users/me/usage, through the official node SDK where it can.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { ConvertdCloudConvert } from '@convertd/cloudconvert-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { api, CORPUS, startStack, type Stack } from '../../../test/harness';
+
+const PNG = fs.readFileSync(path.join(CORPUS, 'image/basn6a16.png')).toString('base64');
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const TODAY = new Date().toISOString().slice(0, 10);
+
+function pngToJpgJob() {
+  return {
+    tasks: {
+      in: { operation: 'import/base64', file: PNG, filename: 'pic.png' },
+      jpg: { operation: 'convert', input: 'in', output_format: 'jpg' },
+      out: { operation: 'export/url', input: 'jpg' },
+    },
+  } as const;
+}
+
+const byName = (job: { tasks: any[] }, name: string) => job.tasks.find((t) => t.name === name);
+
+function client(key: string) {
+  return new ConvertdCloudConvert(key, { url: stack.url, syncUrl: stack.syncUrl });
+}
+
+/** What the official SDK's error carries: the Response it failed on. */
+async function failure(promise: Promise<unknown>): Promise<{ status: number; body: any }> {
+  const err = await promise.then(
+    () => {
+      throw new Error('expected the SDK call to fail');
+    },
+    (e: unknown) => e as { cause?: Response },
+  );
+  return { status: err.cause!.status, body: await err.cause!.json() };
+}
+
+describe('credits', () => {
+  it('charges a processing task 1 credit per started minute and leaves imports and exports free', async () => {
+    const user = await stack.createUser({ credits: 10 });
+    const cc = client(user.key);
+    const created = await cc.jobs.create(pngToJpgJob());
+    // The base64 import is stored and finished at creation (free); the others have not ended.
+    expect(byName(created, 'in')).toMatchObject({ status: 'finished', credits: 0 });
+    expect(byName(created, 'jpg').credits).toBeNull();
+    expect(byName(created, 'out').credits).toBeNull();
+    const done = await cc.jobs.wait(created.id);
+
+    expect(done.status).toBe('finished');
+    expect(byName(done, 'in').credits).toBe(0);
+    expect(byName(done, 'jpg').credits).toBe(1);
+    expect(byName(done, 'out').credits).toBe(0);
+    expect((await cc.users.me()).credits).toBe(9);
+    expect((await cc.tasks.get(byName(done, 'jpg').id)).credits).toBe(1);
+  });
+
+  it('answers 402 CREDITS_EXCEEDED on job and task creation once the balance is used up', async () => {
+    const user = await stack.createUser({ credits: 1 });
+    const cc = client(user.key);
+    const done = await cc.jobs.wait((await cc.jobs.create(pngToJpgJob())).id);
+    expect(done.status).toBe('finished');
+    expect((await cc.users.me()).credits).toBe(0);
+
+    const refused = await failure(cc.jobs.create(pngToJpgJob()));
+    expect(refused).toEqual({
+      status: 402,
+      body: { message: 'Your account has run out of conversion minutes', code: 'CREDITS_EXCEEDED' },
+    });
+    const task = await api(stack, user.key, 'POST', '/v2/import/raw', {
+      file: 'x',
+      filename: 'x.txt',
+    });
+    expect(task.status).toBe(402);
+    expect(task.json.code).toBe('CREDITS_EXCEEDED');
+    const retry = await api(stack, user.key, 'POST', `/v2/tasks/${byName(done, 'jpg').id}/retry`);
+    expect(retry.status).toBe(402);
+    // Reading still works.
+    expect((await cc.jobs.get(done.id)).status).toBe('finished');
+    expect(await stack.deps.db.job.count({ where: { userId: user.id } })).toBe(1);
+  });
+
+  it('lets sandbox keys work for free at a zero balance', async () => {
+    const user = await stack.createUser({ credits: 0, sandbox: true });
+    await api(stack, user.key, 'POST', '/v2/users/me/sandbox/files', {
+      md5: createHash('md5').update(Buffer.from(PNG, 'base64')).digest('hex'),
+    });
+    const cc = client(user.key);
+    const done = await cc.jobs.wait((await cc.jobs.create(pngToJpgJob())).id);
+
+    expect(done.status).toBe('finished');
+    expect(byName(done, 'jpg').credits).toBe(0);
+    expect((await cc.users.me()).credits).toBe(0);
+  });
+});
+
+describe('usage', () => {
+  it('counts tasks, credits and engine seconds per day and operation, and keeps them after a deletion', async () => {
+    const user = await stack.createUser();
+    const cc = client(user.key);
+    const jobs = [];
+    for (let i = 0; i < 2; i += 1) {
+      jobs.push(await cc.jobs.wait((await cc.jobs.create(pngToJpgJob())).id));
+    }
+    const usage = async (query = '') => {
+      const res = await api(stack, user.key, 'GET', `/v2/users/me/usage${query}`);
+      expect(res.status).toBe(200);
+      return res.json as { data: any[]; meta: { from: string; to: string } };
+    };
+
+    const before = await usage();
+    expect(before.meta.to).toBe(TODAY);
+    const convert = before.data.find((r) => r.operation === 'convert');
+    expect(convert).toMatchObject({ date: TODAY, tasks: 2, credits: 2 });
+    expect(convert.engine_seconds).toBeGreaterThanOrEqual(0);
+    expect(before.data.find((r) => r.operation === 'import/base64')).toMatchObject({
+      tasks: 2,
+      credits: 0,
+    });
+    expect(before.data.find((r) => r.operation === 'export/url')).toMatchObject({ tasks: 2 });
+
+    await cc.jobs.delete(jobs[0]!.id);
+    expect((await usage()).data).toEqual(before.data);
+    expect((await usage(`?filter[from]=${TODAY}&filter[to]=${TODAY}`)).data).toEqual(before.data);
+    expect((await usage('?filter[from]=2020-01-01&filter[to]=2020-01-31')).data).toEqual([]);
+    expect((await usage('?filter[sandbox]=true')).data).toEqual([]);
+  });
+
+  it('refuses bad dates and ranges with 422', async () => {
+    const user = await stack.createUser();
+    for (const query of [
+      '?filter[from]=2026-02-30',
+      '?filter[to]=yesterday',
+      '?filter[from]=2026-03-01&filter[to]=2026-02-01',
+      '?filter[from]=2020-01-01&filter[to]=2026-01-01',
+    ]) {
+      const res = await api(stack, user.key, 'GET', `/v2/users/me/usage${query}`);
+      expect([query, res.status, res.json.code]).toEqual([query, 422, 'INVALID_DATA']);
+    }
+  });
+});
