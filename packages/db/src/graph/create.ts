@@ -2,6 +2,7 @@ import { AppError } from '@convertd/errors';
 
 import { transaction, type Db } from '../client';
 import type { Prisma } from '../generated/prisma/client';
+import { enqueueWebhooks } from '../webhooks/outbox';
 import { emptyOutcome, refreshJob, releaseIfReady, taskChange, type TaskRow } from './status';
 import type { Outcome, Router, TaskSpec } from './types';
 
@@ -56,6 +57,8 @@ export async function createJob(db: Db, input: CreateJobInput, route: Router): P
         t.inputs.map((name, position) => ({ taskId: t.id, inputTaskId: ids.get(name)!, position })),
       ),
     });
+    // Before any task is released: the job as created, even if it ends in this transaction.
+    await enqueueWebhooks(tx, input.id, 'job.created');
 
     out.changes.push({
       kind: 'job',

@@ -1,6 +1,7 @@
 // Shared steps of every transaction that changes a task: the job's status, and the release or
 // failure of the dependants of a task that just ended.
 import type { Tx } from '../client';
+import { enqueueWebhooks } from '../webhooks/outbox';
 import type { Change, JobStatusName, Outcome, Router } from './types';
 
 const INPUT_FAILED_MESSAGE = 'Input task has failed';
@@ -174,6 +175,9 @@ export async function refreshJob(tx: Tx, jobId: string | null, out: Outcome): Pr
     status,
     event: status === 'finished' ? 'finished' : status === 'error' ? 'failed' : 'updated',
   });
+  if (terminal) {
+    await enqueueWebhooks(tx, jobId, status === 'finished' ? 'job.finished' : 'job.failed');
+  }
 }
 
 export function jobStatus(
