@@ -1,7 +1,7 @@
 // Admin commands: `pnpm cli <group> <command> [options]`. Run with no arguments for help.
 import { parseArgs } from 'node:util';
 
-import { ConfigError, loadConfig } from '@convertd/config';
+import { ConfigError, loadConfig, type Config } from '@convertd/config';
 import {
   createApiKey,
   createDb,
@@ -12,6 +12,13 @@ import {
   type Db,
 } from '@convertd/db';
 
+import {
+  listDeliveries,
+  printDefaultSecret,
+  resendDelivery,
+  WebhookUsageError,
+} from './webhooks';
+
 const HELP = `usage: pnpm cli <command>
 
   db migrate                                  create the database if missing, apply migrations
@@ -21,6 +28,11 @@ const HELP = `usage: pnpm cli <command>
                                               prints the new key alone on the last line
   keys list [--email E]
   keys revoke ID
+  webhooks deliveries [--email E] [--job ID] [--status pending|delivered|failed]
+                                              the newest 100 deliveries and their last attempt
+  webhooks resend DELIVERY_ID                 sends a delivery again (as a new delivery)
+  webhooks secret --email E                   the secret of job webhook_url deliveries of a
+                                              user without webhooks
 
 scopes: ${SCOPES.join(', ')} (or "all")`;
 
@@ -37,6 +49,8 @@ async function main(argv: string[]): Promise<void> {
       scopes: { type: 'string' },
       sandbox: { type: 'boolean', default: false },
       name: { type: 'string' },
+      job: { type: 'string' },
+      status: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -60,7 +74,7 @@ async function main(argv: string[]): Promise<void> {
   await migrate(config.databaseUrl);
   const db = createDb(config.databaseUrl, { max: 2 });
   try {
-    await run(db, group, command, arg, values);
+    await run(db, config, group, command, arg, values);
   } finally {
     await db.$disconnect();
   }
@@ -68,6 +82,7 @@ async function main(argv: string[]): Promise<void> {
 
 async function run(
   db: Db,
+  config: Config,
   group: string,
   command: string | undefined,
   arg: string | undefined,
@@ -78,6 +93,8 @@ async function run(
     scopes?: string;
     sandbox?: boolean;
     name?: string;
+    job?: string;
+    status?: string;
   },
 ): Promise<void> {
   switch (`${group} ${command ?? ''}`) {
@@ -148,6 +165,22 @@ async function run(
       console.log(`key ${id} revoked`);
       return;
     }
+    case 'webhooks deliveries': {
+      await listDeliveries(db, {
+        ...(values.email ? { email: values.email } : {}),
+        ...(values.job ? { job: values.job } : {}),
+        ...(values.status ? { status: values.status } : {}),
+      });
+      return;
+    }
+    case 'webhooks resend': {
+      await resendDelivery(db, config, required(arg, 'DELIVERY_ID'));
+      return;
+    }
+    case 'webhooks secret': {
+      await printDefaultSecret(db, required(values.email, '--email'));
+      return;
+    }
     default:
       throw new UsageError(`unknown command: ${group} ${command ?? ''}\n\n${HELP}`);
   }
@@ -180,6 +213,7 @@ function required(value: string | undefined, name: string): string {
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (
     err instanceof UsageError ||
+    err instanceof WebhookUsageError ||
     err instanceof ConfigError ||
     err instanceof DatabaseUnreachableError
   ) {
