@@ -10,7 +10,7 @@ import { defaultSecret } from '@convertd/webhooks';
 
 import { api, eventually, startStack, type Stack } from '../../../test/harness';
 import { createJob, waitJob, type Json } from './support';
-import { Receiver, type Received } from './webhook-receiver';
+import { Receiver, type Received } from '../../../test/webhook-receiver';
 
 let stack: Stack;
 let receiver: Receiver;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { eventually, startStack, type Stack } from '../../../test/harness';
 import { createJob, waitJob } from './support';
-import { Receiver } from './webhook-receiver';
+import { Receiver } from '../../../test/webhook-receiver';
 
 let stack: Stack;
 let receiver: Receiver;

@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 
-import { freePort } from '../../../test/harness';
+import { freePort } from './harness';
 
 export interface Received {
   path: string;
