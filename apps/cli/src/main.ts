@@ -12,12 +12,7 @@ import {
   type Db,
 } from '@convertd/db';
 
-import {
-  listDeliveries,
-  printDefaultSecret,
-  resendDelivery,
-  WebhookUsageError,
-} from './webhooks';
+import { listDeliveries, printDefaultSecret, resendDelivery, WebhookUsageError } from './webhooks';
 
 const HELP = `usage: pnpm cli <command>
 

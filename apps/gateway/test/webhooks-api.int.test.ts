@@ -140,8 +140,8 @@ describe('GET /v2/users/me/webhooks', () => {
 
 describe('DELETE /v2/webhooks/{id}', () => {
   it('deletes with 204 and no body; then 404 JSON', async () => {
-    const id = (await create(key, { url: 'https://example.com/del', events: ['job.created'] }))
-      .json.data.id;
+    const id = (await create(key, { url: 'https://example.com/del', events: ['job.created'] })).json
+      .data.id;
 
     const res = await api(stack, key, 'DELETE', `/v2/webhooks/${id}`);
     expect(res.status).toBe(204);

@@ -13,13 +13,17 @@ const sdk = new CloudConvert('unused');
 const VECTORS = [
   {
     name: 'the node/php/ruby fixture file, trailing newline included',
-    body: fs.readFileSync(path.join(FIXTURES, 'cloudconvert-node__webhook_job_finished_payload.json')),
+    body: fs.readFileSync(
+      path.join(FIXTURES, 'cloudconvert-node__webhook_job_finished_payload.json'),
+    ),
     secret: 'secret',
     signature: '576b653f726c85265a389532988f483b5c7d7d5f40cede5f5ddf9c3f02934f35',
   },
   {
     name: 'the real body recorded by the .NET SDK',
-    body: fs.readFileSync(path.join(FIXTURES, 'cloudconvert-dotnet__webhook_job_created_payload.json')),
+    body: fs.readFileSync(
+      path.join(FIXTURES, 'cloudconvert-dotnet__webhook_job_created_payload.json'),
+    ),
     secret: '9E1I8fQSLM7WsH1Y2Zp0uurYfhLqdERu',
     signature: '88c3103f1d64282bf963af5dd8405ef26348af25b8903e10f0c288c11f0f907b',
   },
