@@ -5,5 +5,5 @@ export type { DispatcherConfig, DispatcherOptions } from './dispatcher';
 export { webhookBody } from './body';
 export { defaultSecret, secretFor } from './secrets';
 export { newSigningSecret, signPayload } from './signature';
-export { parseWebhookInput } from './validate';
+export { parseWebhookInput, webhookUrlError } from './validate';
 export type { WebhookInput } from './validate';

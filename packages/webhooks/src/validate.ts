@@ -40,27 +40,35 @@ function checkUrl(raw: unknown, allowPrivate: boolean): string | { error: string
   if (typeof raw !== 'string' || raw.trim() === '') {
     return { error: 'The url field is required.' };
   }
+
+  const error = webhookUrlError(raw, allowPrivate);
+  return error === null ? raw : { error };
+}
+
+/**
+ * Why `raw` cannot be a webhook URL (account webhooks and a job's `webhook_url`), or null: not
+ * an absolute http(s) URL, or, unless private addresses are allowed, `localhost` or a loopback
+ * or private IP literal.
+ */
+export function webhookUrlError(raw: string, allowPrivate: boolean): string | null {
   if (raw.length > MAX_URL_LENGTH || raw.includes('\u0000')) {
-    return { error: 'The url format is invalid.' };
+    return 'The url format is invalid.';
   }
 
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    return { error: 'The url format is invalid.' };
+    return 'The url format is invalid.';
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return { error: 'The url must be an http or https URL.' };
+    return 'The url must be an http or https URL.';
   }
   if (!allowPrivate && !isPublicHost(url.hostname)) {
-    return {
-      error:
-        'The url points to a loopback, private or link-local address, which this server does not call.',
-    };
+    return 'The url points to a loopback, private or link-local address, which this server does not call.';
   }
 
-  return raw;
+  return null;
 }
 
 function isPublicHost(hostname: string): boolean {
@@ -80,8 +88,9 @@ function checkEvents(raw: unknown): WebhookEvent[] | { error: string } {
   const known: readonly string[] = WEBHOOK_EVENTS;
   const unknown = raw.filter((e) => typeof e !== 'string' || !known.includes(e));
   if (unknown.length > 0) {
+    const shown = unknown.slice(0, 3).map((e) => String(JSON.stringify(e)).slice(0, 40));
     return {
-      error: `The events may only contain ${WEBHOOK_EVENTS.join(', ')}; got ${unknown.map((e) => JSON.stringify(e)).join(', ')}.`,
+      error: `The events may only contain ${WEBHOOK_EVENTS.join(', ')}; got ${shown.join(', ')}.`,
     };
   }
 
