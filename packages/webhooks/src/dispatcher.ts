@@ -45,6 +45,8 @@ export class WebhookDispatcher {
   private running = false;
   private loop: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
+  /** A wake-up heard during a round: the next round starts without the poll's pause. */
+  private woken = false;
   private urlSecret: string | null = null;
 
   constructor(
@@ -73,6 +75,7 @@ export class WebhookDispatcher {
 
   /** Looks at the outbox now instead of at the next poll (a job event was heard). */
   wake(): void {
+    this.woken = true;
     this.wakeUp?.();
   }
 
@@ -90,13 +93,14 @@ export class WebhookDispatcher {
 
   private async run(): Promise<void> {
     while (this.running) {
+      this.woken = false;
       let sent = 0;
       try {
         sent = await this.deliverDue();
       } catch (err) {
         this.logger.warn({ err }, 'webhook outbox round failed');
       }
-      if (sent < BATCH && this.running) {
+      if (sent < BATCH && this.running && !this.woken) {
         await this.sleep(this.config.webhookPollMs);
       }
     }
