@@ -1,6 +1,10 @@
 // With private URLs refused (the production default): a job's webhook_url on a loopback literal
 // is refused at creation, and an account webhook whose host name resolves to a private address
-// is a failed delivery with the reason recorded, not a request and not a crash.
+// is a failed delivery with the reason recorded, not a request and not a crash. Also: a receiver
+// that never answers ends the attempt at its deadline.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createLogger } from '@convertd/config';
@@ -67,5 +71,43 @@ describe('outbound policy on webhooks', () => {
     // The webhook stays enabled (the name may point elsewhere later) but is marked failing.
     const listed = await api(stack, key, 'GET', '/v2/users/me/webhooks');
     expect(listed.json.data).toMatchObject([{ disabled: false, failing: true }]);
+  });
+});
+
+describe('deadline', () => {
+  it('ends an attempt whose receiver never answers, and records why', async () => {
+    const hanging = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const { port } = hanging.address() as AddressInfo;
+    try {
+      // Written directly: the API refuses loopback URLs in this stack.
+      const { id: userId, key } = await stack.createUser();
+      await stack.deps.db.webhook.create({
+        data: {
+          id: crypto.randomUUID(),
+          userId,
+          url: `http://127.0.0.1:${port}/hang`,
+          events: ['job.created'],
+          signingSecret: 'not-used-here',
+        },
+      });
+      const job = await createJob(stack, key, { up: { operation: 'import/upload' } });
+
+      const dispatcher = new WebhookDispatcher(
+        stack.deps.db,
+        { ...stack.config, allowPrivateUrls: true, webhookTimeoutMs: 300, webhookRetries: 0 },
+        createLogger('test', 'silent'),
+      );
+      expect(await dispatcher.deliverDue()).toBe(1);
+
+      const row = await stack.deps.db.webhookDelivery.findFirstOrThrow({
+        where: { jobId: job.id },
+      });
+      expect(row).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: null });
+      expect(row.lastError).toBe('The URL did not answer within 0.3 seconds.');
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise((resolve) => hanging.close(resolve));
+    }
   });
 });

@@ -1,5 +1,7 @@
 // The webhook outbox: rows written in the transaction that changed a job, so an event is never
 // lost and never sent for a change that rolled back. Dispatchers deliver them (packages/webhooks).
+// TODO(#6): deliveries and their attempts are kept as long as jobs are (forever, for now); prune
+// them with the expiry of old jobs.
 import type { Tx } from '../client';
 import type { Prisma } from '../generated/prisma/client';
 
