@@ -1,7 +1,7 @@
 // Admin commands: `pnpm cli <group> <command> [options]`. Run with no arguments for help.
 import { parseArgs } from 'node:util';
 
-import { ConfigError, loadConfig } from '@convertd/config';
+import { ConfigError, loadConfig, type Config } from '@convertd/config';
 import {
   createApiKey,
   createDb,
@@ -13,6 +13,7 @@ import {
 } from '@convertd/db';
 
 import { sandboxCommand, usageCommand, UsageError, type AccountOptions } from './account';
+import { listDeliveries, printDefaultSecret, resendDelivery, WebhookUsageError } from './webhooks';
 
 const HELP = `usage: pnpm cli <command>
 
@@ -30,6 +31,11 @@ const HELP = `usage: pnpm cli <command>
   usage [--email E] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--sandbox]
                                               tasks, credits and engine seconds per day and
                                               operation (UTC days, the last 30 by default)
+  webhooks deliveries [--email E] [--job ID] [--status pending|delivered|failed]
+                                              the newest 100 deliveries and their last attempt
+  webhooks resend DELIVERY_ID                 sends a delivery again (as a new delivery)
+  webhooks secret --email E                   the secret of job webhook_url deliveries of a
+                                              user without webhooks
 
 scopes: ${SCOPES.join(', ')} (or "all")`;
 
@@ -47,6 +53,8 @@ async function main(argv: string[]): Promise<void> {
       md5: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
+      job: { type: 'string' },
+      status: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -70,7 +78,7 @@ async function main(argv: string[]): Promise<void> {
   await migrate(config.databaseUrl);
   const db = createDb(config.databaseUrl, { max: 2 });
   try {
-    await run(db, group, command, arg, values, config.defaultCredits);
+    await run(db, config, group, command, arg, values);
   } finally {
     await db.$disconnect();
   }
@@ -78,6 +86,7 @@ async function main(argv: string[]): Promise<void> {
 
 async function run(
   db: Db,
+  config: Config,
   group: string,
   command: string | undefined,
   arg: string | undefined,
@@ -85,8 +94,11 @@ async function run(
     username?: string;
     credits?: string;
     scopes?: string;
+    sandbox?: boolean;
+    name?: string;
+    job?: string;
+    status?: string;
   },
-  defaultCredits: number,
 ): Promise<void> {
   if (group === 'sandbox') {
     return sandboxCommand(db, command, values);
@@ -101,7 +113,7 @@ async function run(
       if (!/^[^\s@]+@[^\s@]+$/.test(email)) {
         throw new UsageError(`--email must be an email address, got "${email}"`);
       }
-      const credits = values.credits === undefined ? defaultCredits : Number(values.credits);
+      const credits = values.credits === undefined ? config.defaultCredits : Number(values.credits);
       if (!Number.isInteger(credits) || credits < 0) {
         throw new UsageError('--credits must be a non-negative integer');
       }
@@ -163,6 +175,22 @@ async function run(
       console.log(`key ${id} revoked`);
       return;
     }
+    case 'webhooks deliveries': {
+      await listDeliveries(db, {
+        ...(values.email ? { email: values.email } : {}),
+        ...(values.job ? { job: values.job } : {}),
+        ...(values.status ? { status: values.status } : {}),
+      });
+      return;
+    }
+    case 'webhooks resend': {
+      await resendDelivery(db, config, required(arg, 'DELIVERY_ID'));
+      return;
+    }
+    case 'webhooks secret': {
+      await printDefaultSecret(db, required(values.email, '--email'));
+      return;
+    }
     default:
       throw new UsageError(`unknown command: ${group} ${command ?? ''}\n\n${HELP}`);
   }
@@ -195,6 +223,7 @@ function required(value: string | undefined, name: string): string {
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (
     err instanceof UsageError ||
+    err instanceof WebhookUsageError ||
     err instanceof ConfigError ||
     err instanceof DatabaseUnreachableError
   ) {

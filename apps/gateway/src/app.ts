@@ -18,6 +18,7 @@ import { registerJobRoutes } from './routes/jobs';
 import { registerOperationRoutes } from './routes/operations';
 import { registerTaskRoutes } from './routes/tasks';
 import { registerUserRoutes } from './routes/users';
+import { registerWebhookRoutes } from './routes/webhooks';
 
 export interface AppOptions {
   /** `sync`: the sync API's own port, where GET of a job or task waits until it ends. */
@@ -97,6 +98,7 @@ export function buildApp(deps: Deps, options: AppOptions): FastifyInstance {
   registerTaskRoutes(app, deps, ctx);
   registerUserRoutes(app, deps, ctx);
   registerAccountRoutes(app, deps);
+  registerWebhookRoutes(app, deps, ctx);
   registerFileRoutes(app, deps, ctx);
 
   return app;

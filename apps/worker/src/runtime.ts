@@ -19,6 +19,7 @@ import {
   type TaskJobData,
 } from '@convertd/queue';
 import { LocalStorage } from '@convertd/storage';
+import { WebhookDispatcher } from '@convertd/webhooks';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -164,6 +165,13 @@ export async function startWorker(
   const adTimer = setInterval(() => void advertise(), (AD_TTL_SEC * 1000) / 3);
   adTimer.unref();
   const sweeps = startSweeps(context);
+  const webhooks = config.webhookDispatcher ? new WebhookDispatcher(db, config, logger) : null;
+  webhooks?.start();
+  events.on('event', (event) => {
+    if (event.kind === 'job' && event.event !== 'updated') {
+      webhooks?.wake();
+    }
+  });
   logger.info(
     {
       hostName,
@@ -181,7 +189,7 @@ export async function startWorker(
       clearInterval(adTimer);
       served.stop();
       sweeps.stop();
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...workers.map((w) => w.close()), webhooks?.stop()]);
       await redis.del(`${config.queuePrefix}:workers:${hostName}`).catch(() => undefined);
       await fs.rm(tasksDir, { recursive: true, force: true });
       for (const e of engines.values()) {

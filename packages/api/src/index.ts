@@ -1,4 +1,5 @@
 export * from './serialize';
+export * from './webhooks';
 export * from './validate';
 export { OPERATIONS, isProcessingOperation } from './operations';
 export type { Operation } from './operations';

@@ -55,6 +55,14 @@ export interface Config {
   readonly libreofficeMaxRssBytes: number;
   /** Tasks a Chromium serves before it is replaced once idle. */
   readonly chromeRestartAfter: number;
+  /** Webhook deliveries: retries after a network error or a 5xx, the first retry's delay
+   * (doubled at each retry), the deadline of one attempt, and how often the outbox is polled. */
+  readonly webhookRetries: number;
+  readonly webhookRetryDelayMs: number;
+  readonly webhookTimeoutMs: number;
+  readonly webhookPollMs: number;
+  /** Whether this worker process runs a webhook dispatcher. */
+  readonly webhookDispatcher: boolean;
   /** Balance of a user created without one. */
   readonly defaultCredits: number;
   /** Cost of tasks, per started minute of their run (see `creditsFor` in packages/api). */
@@ -115,6 +123,11 @@ export function loadConfig(env: Env = process.env): Config {
       perOperation: Object.freeze(operationCosts(env, 'CREDITS_PER_OPERATION')),
     }),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 500),
+    webhookRetries: int(env, 'WEBHOOK_RETRIES', 3),
+    webhookRetryDelayMs: int(env, 'WEBHOOK_RETRY_DELAY_MS', 30_000),
+    webhookTimeoutMs: Math.max(1, int(env, 'WEBHOOK_TIMEOUT_MS', 10_000)),
+    webhookPollMs: Math.max(10, int(env, 'WEBHOOK_POLL_MS', 2000)),
+    webhookDispatcher: bool(env, 'WEBHOOK_DISPATCHER', true),
   });
 }
 

@@ -15,6 +15,9 @@ const REDACT = [
   'payload',
   'file',
   'url',
+  'secret',
+  'signingSecret',
+  'signing_secret',
 ];
 
 /** The one pino factory: JSON lines with the service name, secrets redacted. */

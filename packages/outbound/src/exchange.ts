@@ -15,6 +15,9 @@ export interface ExchangeTarget {
   headers: Record<string, string>;
   signal: AbortSignal;
   idleTimeoutMs: number;
+  /** GET unless given; a body is sent with its exact length. */
+  method?: 'GET' | 'POST';
+  body?: Buffer;
 }
 
 /** A request whose response headers arrived; `failure()` tells why it was torn down, if it was. */
@@ -25,7 +28,7 @@ export interface Exchange {
   abort: (err: Error) => void;
 }
 
-/** Sends a GET and resolves when the response headers arrive. */
+/** Sends the request (a GET by default) and resolves when the response headers arrive. */
 export function startExchange(target: ExchangeTarget): Promise<Exchange> {
   const { url, signal, idleTimeoutMs } = target;
 
@@ -37,8 +40,11 @@ export function startExchange(target: ExchangeTarget): Promise<Exchange> {
         hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
         port: url.port === '' ? undefined : Number(url.port),
         path: `${url.pathname}${url.search}`,
-        method: 'GET',
-        headers: target.headers,
+        method: target.method ?? 'GET',
+        headers:
+          target.body === undefined
+            ? target.headers
+            : { ...target.headers, 'content-length': String(target.body.length) },
         // No pooling: a kept-alive socket must never outlive the policy decision that opened it.
         agent: false,
         lookup: pinnedLookup(target.addresses),
@@ -66,7 +72,7 @@ export function startExchange(target: ExchangeTarget): Promise<Exchange> {
     if (signal.aborted) {
       onAbort();
     } else {
-      req.end();
+      req.end(target.body);
     }
   });
 }

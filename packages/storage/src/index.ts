@@ -1,3 +1,3 @@
 export type { Storage, StoredObject, ReadRange } from './storage';
 export { LocalStorage } from './local.storage';
-export { signPath, verifyPath } from './signing';
+export { pathSigner, signPath, verifyPath } from './signing';

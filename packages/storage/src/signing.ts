@@ -34,3 +34,20 @@ export function verifyPath(
 function mac(secret: string, pathname: string, expires: string): string {
   return createHmac('sha256', secret).update(`${pathname}\n${expires}`).digest('hex');
 }
+
+/**
+ * Signs our paths for `ttlSec` from the moment each is signed: `path?expires=…&signature=…`.
+ * Download paths end in the file name, which is left out of the signature (clients re-encode
+ * names in different ways).
+ */
+export function pathSigner(secret: string, ttlSec: number): (path: string) => string {
+  return (path) => {
+    const [pathname = path] = path.split('?');
+    const signed = pathname.startsWith('/download/')
+      ? pathname.slice(0, pathname.lastIndexOf('/'))
+      : pathname;
+    const { expires, signature } = signPath(secret, signed, Date.now() / 1000 + ttlSec);
+
+    return `${pathname}?expires=${expires}&signature=${signature}`;
+  };
+}

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { isProcessingOperation, listEnvelope, parseJob, serializeJob } from '@convertd/api';
 import { createJob, deleteJob, type Prisma } from '@convertd/db';
 import { AppError } from '@convertd/errors';
+import { webhookUrlError } from '@convertd/webhooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { Deps } from '../deps';
@@ -36,6 +37,13 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
     const user = principal(request);
     requireCredits(user);
     const input = parseJob(request.body);
+    const hookError =
+      input.webhookUrl === null
+        ? null
+        : webhookUrlError(input.webhookUrl, deps.config.allowPrivateUrls);
+    if (hookError !== null) {
+      throw new AppError('INVALID_DATA', { errors: { webhook_url: [hookError] } });
+    }
     const check = await checkEnginesServed(
       deps,
       input.tasks

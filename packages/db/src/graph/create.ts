@@ -3,6 +3,7 @@ import { AppError } from '@convertd/errors';
 import { sandboxFileRefusal } from '../account/sandbox';
 import { transaction, type Db, type Tx } from '../client';
 import type { Prisma } from '../generated/prisma/client';
+import { enqueueWebhooks } from '../webhooks/outbox';
 import {
   emptyOutcome,
   refreshJob,
@@ -36,6 +37,8 @@ export async function createJob(db: Db, input: CreateJobInput, route: Router): P
     const out = emptyOutcome();
     const tasks = await refuseUnlistedFiles(tx, input, out);
     await insertGraph(tx, { ...input, tasks, createdAt });
+    // Before any task is released: the job as created, even if it ends in this transaction.
+    await enqueueWebhooks(tx, input.id, 'job.created');
 
     out.changes.push({
       kind: 'job',

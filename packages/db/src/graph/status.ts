@@ -2,6 +2,7 @@
 // failure of the dependants of a task that just ended.
 import type { Tx } from '../client';
 import { finishInstant } from './instant';
+import { enqueueWebhooks } from '../webhooks/outbox';
 import type { Change, JobStatusName, Outcome, Router } from './types';
 
 const INPUT_FAILED_MESSAGE = 'Input task has failed';
@@ -194,6 +195,9 @@ export async function refreshJob(tx: Tx, jobId: string | null, out: Outcome): Pr
     status,
     event: status === 'finished' ? 'finished' : status === 'error' ? 'failed' : 'updated',
   });
+  if (terminal) {
+    await enqueueWebhooks(tx, jobId, status === 'finished' ? 'job.finished' : 'job.failed');
+  }
 }
 
 export function jobStatus(
