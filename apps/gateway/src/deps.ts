@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
 
-import type { Config, Logger } from '@convertd/config';
+import { ConfigError, type Config, type Logger } from '@convertd/config';
 import { createDb, getOrCreateSetting, type Db, type Router } from '@convertd/db';
 import { connectRedis, Dispatcher, EventBus, makeRouter, ServedEngines } from '@convertd/queue';
 import { LocalStorage, type Storage } from '@convertd/storage';
 import type { Redis } from 'ioredis';
 
+import { LiveHub } from './live/hub';
 import { Waiters } from './services/waiters';
 
 /** Everything the routes use, built once per process and closed on shutdown. */
@@ -19,6 +22,10 @@ export interface Deps {
   events: EventBus;
   storage: Storage;
   waiters: Waiters;
+  /** Socket.io subscriptions of this process and the fan-out of events to them. */
+  live: LiveHub;
+  /** Certificate and key read from TLS_CERT_FILE / TLS_KEY_FILE; null: plain HTTP. */
+  tls: { cert: Buffer; key: Buffer } | null;
   /** Key of the HMAC that signs upload and download URLs; shared by every process via Postgres. */
   urlSecret: string;
   route: Router;
@@ -26,6 +33,7 @@ export interface Deps {
 }
 
 export async function createDeps(config: Config, logger: Logger): Promise<Deps> {
+  const tls = await readTls(config);
   const db = createDb(config.databaseUrl);
   const redis = connectRedis(config.redisUrl);
   const subscriber = connectRedis(config.redisUrl, { blocking: true });
@@ -43,6 +51,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
     randomBytes(32).toString('hex'),
   );
   const waiters = new Waiters(events);
+  const live = new LiveHub({ db, logger, config, urlSecret, events });
   const served = new ServedEngines(redis, config.queuePrefix);
   served.start(5000, (err) => logger.warn({ err }, 'reading the served engines failed'));
 
@@ -56,11 +65,14 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
     events,
     storage,
     waiters,
+    live,
+    tls,
     urlSecret,
     route: makeRouter(config.engineDefaultVersions, () => served.get()),
     async close() {
       served.stop();
       waiters.close();
+      live.close();
       await dispatcher.close();
       await db.$disconnect();
       for (const conn of [redis, subscriber, bullConnection]) {
@@ -68,4 +80,31 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
       }
     },
   };
+}
+
+async function readTls(config: Config): Promise<Deps['tls']> {
+  if (!config.tls) {
+    return null;
+  }
+
+  const read = async (name: string, file: string) => {
+    try {
+      return await fs.readFile(file);
+    } catch (err) {
+      throw new ConfigError(`${name} cannot be read: ${(err as Error).message}`);
+    }
+  };
+  const tls = {
+    cert: await read('TLS_CERT_FILE', config.tls.certFile),
+    key: await read('TLS_KEY_FILE', config.tls.keyFile),
+  };
+  try {
+    createSecureContext(tls);
+  } catch (err) {
+    throw new ConfigError(
+      `TLS_CERT_FILE and TLS_KEY_FILE must be a PEM certificate and its key: ${(err as Error).message}`,
+    );
+  }
+
+  return tls;
 }

@@ -28,7 +28,12 @@ async function main(): Promise<void> {
   await main.listen({ port: config.port, host: config.host });
   await sync.listen({ port: config.syncPort, host: config.host });
   logger.info(
-    { port: config.port, syncPort: config.syncPort, publicUrl: config.publicUrl ?? null },
+    {
+      port: config.port,
+      syncPort: config.syncPort,
+      tls: deps.tls !== null,
+      publicUrl: config.publicUrl ?? null,
+    },
     'gateway ready',
   );
 

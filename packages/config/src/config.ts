@@ -14,6 +14,8 @@ export interface Config {
   readonly host: string;
   /** Origin put into every URL the server returns; when unset, taken from the request. */
   readonly publicUrl: string | undefined;
+  /** PEM certificate chain and key (TLS_CERT_FILE, TLS_KEY_FILE): both ports then speak HTTPS. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly dataDir: string;
   readonly workDir: string;
   /** Prefix of every Redis key (BullMQ queues and pub/sub channels). */
@@ -64,6 +66,7 @@ export function loadConfig(env: Env = process.env): Config {
     syncPort: int(env, 'SYNC_PORT', 8081),
     host: env.HOST ?? '0.0.0.0',
     publicUrl: origin(env.PUBLIC_URL),
+    tls: tlsFiles(env),
     dataDir,
     workDir: path.resolve(env.WORK_DIR ?? path.join(os.tmpdir(), 'convertd-work')),
     queuePrefix: env.QUEUE_PREFIX ?? 'convertd',
@@ -153,6 +156,19 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   }
 
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function tlsFiles(env: Env): Config['tls'] {
+  const certFile = env.TLS_CERT_FILE || undefined;
+  const keyFile = env.TLS_KEY_FILE || undefined;
+  if (certFile === undefined && keyFile === undefined) {
+    return undefined;
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  }
+
+  return { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) };
 }
 
 function origin(raw: string | undefined): string | undefined {

@@ -1,3 +1,5 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
 import type { FastifyRequest } from 'fastify';
 
 import type { Config } from '@convertd/config';
@@ -9,23 +11,33 @@ declare module 'fastify' {
   }
 }
 
+/** Host-name prefixes that name a side door of the main API: the sync API and socket.io. */
+const SIDE_HOST = /^(?:sync|socketio)\./i;
+
 /**
  * The origin put into URLs we return: PUBLIC_URL when set, else the one the client used, made
  * the main origin (links from the sync API point at the main API, as CloudConvert's do).
  */
 export function originOf(request: FastifyRequest, config: Config, onSyncPort: boolean): string {
+  return originFrom(request.headers, request.protocol, config, onSyncPort);
+}
+
+/** `originOf` for a connection that is not a Fastify request (a socket.io handshake). */
+export function originFrom(
+  headers: IncomingHttpHeaders,
+  protocol: 'http' | 'https',
+  config: Config,
+  onSyncPort: boolean,
+): string {
   if (config.publicUrl) {
     return config.publicUrl;
   }
 
-  const forwarded = headerValue(request.headers['x-forwarded-proto']);
-  const proto = forwarded === 'https' || forwarded === 'http' ? forwarded : request.protocol;
-  let host =
-    headerValue(request.headers['x-forwarded-host']) ??
-    request.headers.host ??
-    `localhost:${config.port}`;
-  if (/^sync\./i.test(host)) {
-    host = host.slice(5);
+  const forwarded = headerValue(headers['x-forwarded-proto']);
+  const proto = forwarded === 'https' || forwarded === 'http' ? forwarded : protocol;
+  let host = headerValue(headers['x-forwarded-host']) ?? headers.host ?? `localhost:${config.port}`;
+  if (SIDE_HOST.test(host)) {
+    host = host.replace(SIDE_HOST, '');
   } else if (onSyncPort) {
     host = host.replace(/:\d+$/, '') + `:${config.port}`;
   }
