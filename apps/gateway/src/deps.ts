@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
-import { createSecureContext } from 'node:tls';
 
-import { ConfigError, type Config, type Logger } from '@convertd/config';
+import type { Config, Logger } from '@convertd/config';
 import { createDb, getOrCreateSetting, type Db, type Router } from '@convertd/db';
 import { connectRedis, Dispatcher, EventBus, makeRouter, ServedEngines } from '@convertd/queue';
 import { LocalStorage, type Storage } from '@convertd/storage';
 import type { Redis } from 'ioredis';
 
 import { LiveHub } from './live/hub';
+import { readTls, type TlsFiles } from './services/tls';
 import { Waiters } from './services/waiters';
 
 /** Everything the routes use, built once per process and closed on shutdown. */
@@ -25,7 +24,7 @@ export interface Deps {
   /** Socket.io subscriptions of this process and the fan-out of events to them. */
   live: LiveHub;
   /** Certificate and key read from TLS_CERT_FILE / TLS_KEY_FILE; null: plain HTTP. */
-  tls: { cert: Buffer; key: Buffer } | null;
+  tls: TlsFiles | null;
   /** Key of the HMAC that signs upload and download URLs; shared by every process via Postgres. */
   urlSecret: string;
   route: Router;
@@ -80,31 +79,4 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
       }
     },
   };
-}
-
-async function readTls(config: Config): Promise<Deps['tls']> {
-  if (!config.tls) {
-    return null;
-  }
-
-  const read = async (name: string, file: string) => {
-    try {
-      return await fs.readFile(file);
-    } catch (err) {
-      throw new ConfigError(`${name} cannot be read: ${(err as Error).message}`);
-    }
-  };
-  const tls = {
-    cert: await read('TLS_CERT_FILE', config.tls.certFile),
-    key: await read('TLS_KEY_FILE', config.tls.keyFile),
-  };
-  try {
-    createSecureContext(tls);
-  } catch (err) {
-    throw new ConfigError(
-      `TLS_CERT_FILE and TLS_KEY_FILE must be a PEM certificate and its key: ${(err as Error).message}`,
-    );
-  }
-
-  return tls;
 }
