@@ -23,27 +23,26 @@ let dir: string;
 let ca: string;
 let user: { id: number; key: string };
 
-/** A CA, and a server certificate it signed for localhost and 127.0.0.1. */
+/** A CA, and a server certificate it signed for localhost and 127.0.0.1 (paths without spaces). */
 async function makeCertificates(into: string): Promise<void> {
   const at = (name: string) => path.join(into, name);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await exec('openssl', [
-    'req', '-x509', ...ec, '-keyout', at('ca.key'), '-out', at('ca.pem'), '-days', '2',
-    '-subj', '/CN=convertd test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-  ]); // prettier-ignore
-  await exec('openssl', [
-    'req', ...ec, '-keyout', at('server.key'), '-out', at('server.csr'), '-subj', '/CN=localhost',
-  ]); // prettier-ignore
+  const openssl = (args: string) => exec('openssl', args.split(' '));
+  const ec = '-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes';
+  await openssl(
+    `req -x509 ${ec} -keyout ${at('ca.key')} -out ${at('ca.pem')} -days 2 -subj /CN=convertd-test-CA ` +
+      '-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign',
+  );
+  await openssl(
+    `req ${ec} -keyout ${at('server.key')} -out ${at('server.csr')} -subj /CN=localhost`,
+  );
   fs.writeFileSync(
     at('server.ext'),
     'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n',
   );
-  await exec('openssl', [
-    'x509', '-req', '-in', at('server.csr'), '-CA', at('ca.pem'), '-CAkey', at('ca.key'),
-    '-CAcreateserial', '-days', '2', '-extfile', at('server.ext'), '-out', at('server.pem'),
-  ]); // prettier-ignore
+  await openssl(
+    `x509 -req -in ${at('server.csr')} -CA ${at('ca.pem')} -CAkey ${at('ca.key')} -CAcreateserial ` +
+      `-days 2 -extfile ${at('server.ext')} -out ${at('server.pem')}`,
+  );
 }
 
 function get(url: string, options: https.RequestOptions = {}) {
@@ -53,7 +52,10 @@ function get(url: string, options: https.RequestOptions = {}) {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString()) }),
+          resolve({
+            status: res.statusCode ?? 0,
+            json: JSON.parse(Buffer.concat(chunks).toString()),
+          }),
         );
       })
       .on('error', reject);

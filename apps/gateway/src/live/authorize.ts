@@ -35,7 +35,10 @@ export async function authorize(db: Db, payload: unknown): Promise<Grant> {
     return refuse('UNAUTHENTICATED', 'Unauthenticated.');
   }
   if (!key.scopes.includes('task.read')) {
-    return refuse('FORBIDDEN', 'This action is unauthorized: the API key lacks the task.read scope.');
+    return refuse(
+      'FORBIDDEN',
+      'This action is unauthorized: the API key lacks the task.read scope.',
+    );
   }
 
   const parsed = parseChannel(channel);

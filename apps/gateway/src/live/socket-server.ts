@@ -17,7 +17,10 @@ type Ack = (answer: { ok: boolean; code?: string; message?: string }) => void;
  * `subscription_error` event `(channel, {code, message})` (and through the ack, when given),
  * which the SDKs ignore. Events come from `deps.live`.
  */
-export function attachSocketIo(app: FastifyInstance, deps: Pick<Deps, 'db' | 'live' | 'config' | 'logger'>): Server {
+export function attachSocketIo(
+  app: FastifyInstance,
+  deps: Pick<Deps, 'db' | 'live' | 'config' | 'logger'>,
+): Server {
   const io = new Server(app.server, {
     allowEIO3: true,
     serveClient: false,
