@@ -300,17 +300,25 @@ describe('socket.io with several gateways', () => {
 });
 
 describe('socket.io beside the HTTP API', () => {
-  it('answers on a socketio. host name and puts the main origin into URLs', async () => {
+  it('answers on a socketio. host name, with URLs on the origin the client used', async () => {
     const port = new URL(stack.url).port;
     const job = await uploadJob(alice.key);
-    const c = client(stack.url, { headers: { host: `socketio.localhost:${port}` } });
+    const origin = `http://socketio.convert.test:${port}`;
+    const c = client(stack.url, { headers: { host: `socketio.convert.test:${port}` } });
     expect(await c.subscribe(`private-job.${job.id}`, alice.key)).toEqual({ ok: true });
 
     await job.uploadIt();
     const finished = await c.next('job.finished', `private-job.${job.id}`);
-    expect(finished.data.job.links.self).toBe(`http://localhost:${port}/v2/jobs/${job.id}`);
+    expect(finished.data.job.links.self).toBe(`${origin}/v2/jobs/${job.id}`);
     const exported = finished.data.job.tasks.find((t: any) => t.name === 'export-it');
-    expect(exported.result.files[0].url).toMatch(new RegExp(`^http://localhost:${port}/download/`));
+    const url = new URL(exported.result.files[0].url);
+    expect(url.origin).toBe(origin);
+    // Any host name that reaches this port serves the download.
+    const res = await rawRequest(`${stack.url}${url.pathname}${url.search}`, {
+      headers: { host: url.host },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.equals(PNG)).toBe(true);
   });
 
   it('accepts long-polling clients too', async () => {

@@ -62,6 +62,10 @@ export function attachSocketIo(
             return;
           }
           if (!grant.ok) {
+            deps.logger.debug(
+              { channel: grant.channel?.slice(0, 200) ?? null, code: grant.code },
+              'socket subscription refused',
+            );
             refuse(socket, answer, grant);
             return;
           }

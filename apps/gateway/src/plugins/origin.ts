@@ -11,9 +11,6 @@ declare module 'fastify' {
   }
 }
 
-/** Host-name prefixes that name a side door of the main API: the sync API and socket.io. */
-const SIDE_HOST = /^(?:sync|socketio)\./i;
-
 /**
  * The origin put into URLs we return: PUBLIC_URL when set, else the one the client used, made
  * the main origin (links from the sync API point at the main API, as CloudConvert's do).
@@ -22,7 +19,11 @@ export function originOf(request: FastifyRequest, config: Config, onSyncPort: bo
   return originFrom(request.headers, request.protocol, config, onSyncPort);
 }
 
-/** `originOf` for a connection that is not a Fastify request (a socket.io handshake). */
+/**
+ * `originOf` for a connection that is not a Fastify request (a socket.io handshake). A
+ * `socketio.` host name is kept: the client just reached this port through it, whereas the name
+ * without the prefix may not be ours (`socketio.cloudconvert.com` pointed at convertd).
+ */
 export function originFrom(
   headers: IncomingHttpHeaders,
   protocol: 'http' | 'https',
@@ -36,8 +37,8 @@ export function originFrom(
   const forwarded = headerValue(headers['x-forwarded-proto']);
   const proto = forwarded === 'https' || forwarded === 'http' ? forwarded : protocol;
   let host = headerValue(headers['x-forwarded-host']) ?? headers.host ?? `localhost:${config.port}`;
-  if (SIDE_HOST.test(host)) {
-    host = host.replace(SIDE_HOST, '');
+  if (isSyncHost(host)) {
+    host = host.slice(5);
   } else if (onSyncPort) {
     host = host.replace(/:\d+$/, '') + `:${config.port}`;
   }
