@@ -247,6 +247,32 @@ describe('socket.io live events', () => {
     expect(stack.deps.live.count(userChannel)).toBe(0);
   });
 
+  it('handles a connection’s messages in order, up to 200 channels', async () => {
+    const erin = await stack.createUser();
+    const c = client(stack.url);
+    const channel = `private-user.${erin.id}.jobs`;
+    // Sent back to back: the unsubscribe does not overtake the subscribe.
+    const subscribed = c.subscribe(channel, erin.key);
+    const unsubscribed = c.unsubscribe(channel);
+    expect(await subscribed).toEqual({ ok: true });
+    expect(await unsubscribed).toEqual({ ok: true });
+    expect(stack.deps.live.count(channel)).toBe(0);
+
+    const tasks = Object.fromEntries(
+      Array.from({ length: 200 }, (_, i) => [`in-${i}`, { operation: 'import/upload' }]),
+    );
+    const big = await call(stack, erin.key, 'POST', '/v2/jobs', { body: { tasks } });
+    expect(big.status).toBe(201);
+    const answers = await Promise.all(
+      [...big.json.data.tasks.map((t: any) => `private-task.${t.id}`), channel].map((ch) =>
+        c.subscribe(ch, erin.key),
+      ),
+    );
+    expect(answers.filter((a) => a.ok)).toHaveLength(200);
+    expect(answers.at(-1)).toMatchObject({ ok: false, code: 'INVALID_DATA' });
+    expect(stack.deps.live.count(channel)).toBe(0);
+  });
+
   it('works for the official node SDK: jobs.subscribeEvent(id, "finished")', async () => {
     const cc = new ConvertdCloudConvert(alice.key, { url: stack.url, syncUrl: stack.syncUrl });
     let jobId = '';

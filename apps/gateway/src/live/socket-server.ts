@@ -8,6 +8,8 @@ import { authorize, type Grant } from './authorize';
 /** Channels one connection may listen on at once (the CLI uses one, the SDK one per object). */
 const MAX_CHANNELS_PER_SOCKET = 200;
 
+type LiveDeps = Pick<Deps, 'db' | 'live' | 'config' | 'logger'>;
+
 type Ack = (answer: { ok: boolean; code?: string; message?: string }) => void;
 
 /**
@@ -17,10 +19,7 @@ type Ack = (answer: { ok: boolean; code?: string; message?: string }) => void;
  * `subscription_error` event `(channel, {code, message})` (and through the ack, when given),
  * which the SDKs ignore. Events come from `deps.live`.
  */
-export function attachSocketIo(
-  app: FastifyInstance,
-  deps: Pick<Deps, 'db' | 'live' | 'config' | 'logger'>,
-): Server {
+export function attachSocketIo(app: FastifyInstance, deps: LiveDeps): Server {
   const io = new Server(app.server, {
     allowEIO3: true,
     serveClient: false,
@@ -28,76 +27,7 @@ export function attachSocketIo(
     maxHttpBufferSize: 64 * 1024,
   });
 
-  io.on('connection', (socket) => {
-    const origin = originFrom(
-      socket.handshake.headers,
-      socket.handshake.secure ? 'https' : 'http',
-      deps.config,
-      false,
-    );
-    const subscriber = {
-      id: socket.id,
-      emit: (event: string, channel: string, data: unknown) => {
-        socket.emit(event, channel, data);
-      },
-    };
-    let pending = 0;
-
-    socket.on('subscribe', (payload: unknown, ack?: unknown) => {
-      const answer = typeof ack === 'function' ? (ack as Ack) : undefined;
-      if (deps.live.channelsOf(socket.id) + pending >= MAX_CHANNELS_PER_SOCKET) {
-        refuse(socket, answer, {
-          ok: false,
-          channel: channelOf(payload),
-          code: 'INVALID_DATA',
-          message: `At most ${MAX_CHANNELS_PER_SOCKET} channels per connection.`,
-        });
-        return;
-      }
-
-      pending += 1;
-      authorize(deps.db, payload)
-        .then((grant) => {
-          if (!socket.connected) {
-            return;
-          }
-          if (!grant.ok) {
-            deps.logger.debug(
-              { channel: grant.channel?.slice(0, 200) ?? null, code: grant.code },
-              'socket subscription refused',
-            );
-            refuse(socket, answer, grant);
-            return;
-          }
-          deps.live.add(grant.channel, { subscriber, keyId: grant.keyId, origin });
-          answer?.({ ok: true });
-        })
-        .catch((err: unknown) => {
-          deps.logger.error({ err }, 'socket subscription failed');
-          refuse(socket, answer, {
-            ok: false,
-            channel: channelOf(payload),
-            code: 'INTERNAL_ERROR',
-            message: 'Server Error',
-          });
-        })
-        .finally(() => {
-          pending -= 1;
-        });
-    });
-
-    socket.on('unsubscribe', (payload: unknown, ack?: unknown) => {
-      const channel = channelOf(payload);
-      if (channel !== null) {
-        deps.live.remove(channel, socket.id);
-      }
-      if (typeof ack === 'function') {
-        (ack as Ack)({ ok: true });
-      }
-    });
-
-    socket.on('disconnect', () => deps.live.drop(socket.id));
-  });
+  io.on('connection', (socket) => serveConnection(socket, deps));
 
   // Upgraded connections are not the HTTP server's to close: end them before it closes.
   app.addHook('preClose', (done) => {
@@ -107,6 +37,91 @@ export function attachSocketIo(
   });
 
   return io;
+}
+
+/**
+ * One client: its messages are handled one after the other (so at most one Postgres check per
+ * connection at a time, and an `unsubscribe` never overtakes the `subscribe` before it).
+ */
+function serveConnection(socket: Socket, deps: LiveDeps): void {
+  const origin = originFrom(
+    socket.handshake.headers,
+    socket.handshake.secure ? 'https' : 'http',
+    deps.config,
+    false,
+  );
+  const subscriber = {
+    id: socket.id,
+    emit: (event: string, channel: string, data: unknown) => {
+      socket.emit(event, channel, data);
+    },
+  };
+  let queued = 0;
+  let chain = Promise.resolve();
+  const inOrder = (step: () => Promise<void>) => {
+    queued += 1;
+    chain = chain
+      .then(step)
+      .catch((err: unknown) => deps.logger.error({ err }, 'socket message failed'))
+      .finally(() => {
+        queued -= 1;
+      });
+  };
+
+  socket.on('subscribe', (payload: unknown, ack?: unknown) => {
+    const answer = typeof ack === 'function' ? (ack as Ack) : undefined;
+    if (deps.live.channelsOf(socket.id) + queued >= MAX_CHANNELS_PER_SOCKET) {
+      refuse(socket, answer, {
+        ok: false,
+        channel: channelOf(payload),
+        code: 'INVALID_DATA',
+        message: `At most ${MAX_CHANNELS_PER_SOCKET} channels per connection.`,
+      });
+      return;
+    }
+
+    inOrder(async () => {
+      let grant: Grant;
+      try {
+        grant = await authorize(deps.db, payload);
+      } catch (err) {
+        deps.logger.error({ err }, 'socket subscription failed');
+        grant = {
+          ok: false,
+          channel: channelOf(payload),
+          code: 'INTERNAL_ERROR',
+          message: 'Server Error',
+        };
+      }
+      if (!socket.connected) {
+        return;
+      }
+      if (!grant.ok) {
+        deps.logger.debug(
+          { channel: grant.channel?.slice(0, 200) ?? null, code: grant.code },
+          'socket subscription refused',
+        );
+        refuse(socket, answer, grant);
+        return;
+      }
+      deps.live.add(grant.channel, { subscriber, keyId: grant.keyId, origin });
+      answer?.({ ok: true });
+    });
+  });
+
+  socket.on('unsubscribe', (payload: unknown, ack?: unknown) => {
+    inOrder(async () => {
+      const channel = channelOf(payload);
+      if (channel !== null) {
+        deps.live.remove(channel, socket.id);
+      }
+      if (typeof ack === 'function') {
+        (ack as Ack)({ ok: true });
+      }
+    });
+  });
+
+  socket.on('disconnect', () => deps.live.drop(socket.id));
 }
 
 function refuse(socket: Socket, answer: Ack | undefined, grant: Grant & { ok: false }): void {
