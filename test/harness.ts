@@ -23,7 +23,7 @@ export interface Stack {
   config: Config;
   deps: Deps;
   worker: WorkerRuntime | null;
-  /** Main API origin, e.g. http://127.0.0.1:41234 */
+  /** Main API origin, e.g. http://127.0.0.1:41234 (https with TLS_CERT_FILE and TLS_KEY_FILE) */
   url: string;
   syncUrl: string;
   /** The sandbox API's ports (with `sandbox: true`), else null. */
@@ -106,15 +106,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   const worker = options.worker === false ? null : await start();
   let users = 0;
+  const scheme = config.tls ? 'https' : 'http';
 
   return {
     config,
     deps,
     worker,
-    url: `http://127.0.0.1:${port}`,
-    syncUrl: `http://127.0.0.1:${syncPort}`,
-    sandboxUrl: sandboxPorts ? `http://127.0.0.1:${sandboxPorts[0]}` : null,
-    sandboxSyncUrl: sandboxPorts ? `http://127.0.0.1:${sandboxPorts[1]}` : null,
+    url: `${scheme}://127.0.0.1:${port}`,
+    syncUrl: `${scheme}://127.0.0.1:${syncPort}`,
+    sandboxUrl: sandboxPorts ? `${scheme}://127.0.0.1:${sandboxPorts[0]}` : null,
+    sandboxSyncUrl: sandboxPorts ? `${scheme}://127.0.0.1:${sandboxPorts[1]}` : null,
     env,
     startWorker: start,
     async createUser(o = {}) {

@@ -4,16 +4,17 @@
 //   const { ConvertdCloudConvert } = require('@convertd/cloudconvert-node');
 //   const cc = new ConvertdCloudConvert(process.env.CONVERTD_API_KEY, { url: 'http://localhost:8080' });
 //
-// Everything else is the SDK's own API (jobs, tasks, users, upload, wait).
+// Everything else is the SDK's own API (jobs, tasks, users, upload, wait, subscribe*).
 
 const sdk = require('cloudconvert');
 const CloudConvert = sdk.default ?? sdk;
-const { rewriteUrl } = require('./rewrite.cjs');
+const { rewriteSocketUrl, rewriteUrl, sdkSocketIo } = require('./rewrite.cjs');
 
 class ConvertdCloudConvert extends CloudConvert {
   /**
    * @param {string} apiKey a key created with `pnpm cli keys create`
-   * @param {{ url?: string, syncUrl?: string }} [options] defaults: CONVERTD_URL, CONVERTD_SYNC_URL
+   * @param {{ url?: string, syncUrl?: string, socketUrl?: string }} [options] defaults:
+   *   CONVERTD_URL, CONVERTD_SYNC_URL, CONVERTD_SOCKET_URL (else socket.io on the main origin)
    */
   constructor(apiKey, options = {}) {
     super(apiKey, false);
@@ -23,7 +24,21 @@ class ConvertdCloudConvert extends CloudConvert {
         'ConvertdCloudConvert needs options.url or CONVERTD_URL (e.g. http://localhost:8080)',
       );
     }
-    this.convertd = { url, syncUrl: options.syncUrl ?? process.env.CONVERTD_SYNC_URL };
+    this.convertd = {
+      url,
+      syncUrl: options.syncUrl ?? process.env.CONVERTD_SYNC_URL,
+      socketUrl: options.socketUrl ?? process.env.CONVERTD_SOCKET_URL,
+    };
+  }
+
+  subscribe(channel, event, callback) {
+    if (!this.socket) {
+      // The SDK would connect to socketio.cloudconvert.com; open the same kind of socket here.
+      const url = rewriteSocketUrl('https://socketio.cloudconvert.com', this.convertd);
+      this.socket = sdkSocketIo().io(url, { transports: ['websocket'] });
+      this.subscribedChannels = new Map();
+    }
+    return super.subscribe(channel, event, callback);
   }
 
   callWithBase(baseURL, method, route, parameters, options) {
@@ -43,4 +58,4 @@ class ConvertdCloudConvert extends CloudConvert {
   }
 }
 
-module.exports = { ConvertdCloudConvert, rewriteUrl };
+module.exports = { ConvertdCloudConvert, rewriteUrl, rewriteSocketUrl };

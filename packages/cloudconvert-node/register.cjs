@@ -4,12 +4,17 @@
 //   CONVERTD_URL=http://localhost:8080 node --require @convertd/cloudconvert-node/register app.js
 //
 // It wraps the global fetch that the node SDK 3.x uses, so every call to the cloudconvert.com
-// API and sync hosts goes to convertd. Socket.io events are not redirected yet.
-// TODO(#5): redirect socket.io-client's `io` to convertd's socket endpoint.
+// API and sync hosts goes to convertd, and the `io` of the SDK's socket.io-client (looked up by
+// the SDK at each call), so its event subscriptions go to convertd's socket.io endpoint
+// (CONVERTD_SOCKET_URL, else CONVERTD_URL).
 
-const { rewriteUrl } = require('./rewrite.cjs');
+const { rewriteSocketUrl, rewriteUrl, sdkSocketIo } = require('./rewrite.cjs');
 
-const target = { url: process.env.CONVERTD_URL, syncUrl: process.env.CONVERTD_SYNC_URL };
+const target = {
+  url: process.env.CONVERTD_URL,
+  syncUrl: process.env.CONVERTD_SYNC_URL,
+  socketUrl: process.env.CONVERTD_SOCKET_URL,
+};
 if (!target.url) {
   throw new Error(
     '@convertd/cloudconvert-node/register needs CONVERTD_URL (e.g. http://localhost:8080)',
@@ -27,3 +32,16 @@ globalThis.fetch = function convertdFetch(input, init) {
   }
   return originalFetch(input, init);
 };
+
+let socketIo = null;
+try {
+  socketIo = sdkSocketIo();
+} catch {
+  // No SDK installed beside this program: only fetch is redirected.
+}
+if (socketIo) {
+  const originalIo = socketIo.io;
+  socketIo.io = socketIo.connect = function convertdIo(uri, options) {
+    return originalIo(typeof uri === 'string' ? rewriteSocketUrl(uri, target) : uri, options);
+  };
+}

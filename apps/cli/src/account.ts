@@ -69,7 +69,7 @@ export async function usageCommand(db: Db, values: AccountOptions): Promise<void
     to,
     sandbox: values.sandbox ?? false,
   });
-  const emails = new Map(
+  const emails = new Map<number, string>(
     (
       await db.user.findMany({
         where: { id: { in: [...new Set(rows.map((r) => r.userId))] } },

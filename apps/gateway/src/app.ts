@@ -8,6 +8,7 @@ import type { Deletion } from '@convertd/db';
 import type { Deps } from './deps';
 import { registerBodyParsers } from './plugins/body';
 import { registerErrorHandling, sendError } from './plugins/errors';
+import { attachSocketIo } from './live/socket-server';
 import { isSandboxHost, isSyncHost, originOf } from './plugins/origin';
 import type { RouteContext } from './routes/context';
 import { urlsFor } from './services/urls';
@@ -27,9 +28,13 @@ export interface AppOptions {
   sandbox?: boolean;
 }
 
-/** Builds the gateway without listening, so tests can use `inject` or their own port. */
+/**
+ * Builds the gateway without listening, so tests can use `inject` or their own port. It speaks
+ * HTTPS when `deps.tls` is set; the main API also serves socket.io (live events).
+ */
 export function buildApp(deps: Deps, options: AppOptions): FastifyInstance {
   const app: FastifyInstance = Fastify({
+    ...(deps.tls ? { https: deps.tls } : {}),
     // pino's Logger is a FastifyBaseLogger; the cast keeps FastifyInstance's default generics.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -100,6 +105,9 @@ export function buildApp(deps: Deps, options: AppOptions): FastifyInstance {
   registerAccountRoutes(app, deps);
   registerWebhookRoutes(app, deps, ctx);
   registerFileRoutes(app, deps, ctx);
+  if (!onSyncPort) {
+    attachSocketIo(app, deps);
+  }
 
   return app;
 }

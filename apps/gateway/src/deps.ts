@@ -6,6 +6,8 @@ import { connectRedis, Dispatcher, EventBus, makeRouter, ServedEngines } from '@
 import { LocalStorage, type Storage } from '@convertd/storage';
 import type { Redis } from 'ioredis';
 
+import { LiveHub } from './live/hub';
+import { readTls, type TlsFiles } from './services/tls';
 import { Waiters } from './services/waiters';
 
 /** Everything the routes use, built once per process and closed on shutdown. */
@@ -19,6 +21,10 @@ export interface Deps {
   events: EventBus;
   storage: Storage;
   waiters: Waiters;
+  /** Socket.io subscriptions of this process and the fan-out of events to them. */
+  live: LiveHub;
+  /** Certificate and key read from TLS_CERT_FILE / TLS_KEY_FILE; null: plain HTTP. */
+  tls: TlsFiles | null;
   /** Key of the HMAC that signs upload and download URLs; shared by every process via Postgres. */
   urlSecret: string;
   route: Router;
@@ -26,6 +32,7 @@ export interface Deps {
 }
 
 export async function createDeps(config: Config, logger: Logger): Promise<Deps> {
+  const tls = await readTls(config);
   const db = createDb(config.databaseUrl);
   const redis = connectRedis(config.redisUrl);
   const subscriber = connectRedis(config.redisUrl, { blocking: true });
@@ -43,6 +50,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
     randomBytes(32).toString('hex'),
   );
   const waiters = new Waiters(events);
+  const live = new LiveHub({ db, logger, config, urlSecret, events });
   const served = new ServedEngines(redis, config.queuePrefix);
   served.start(5000, (err) => logger.warn({ err }, 'reading the served engines failed'));
 
@@ -56,11 +64,14 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
     events,
     storage,
     waiters,
+    live,
+    tls,
     urlSecret,
     route: makeRouter(config.engineDefaultVersions, () => served.get()),
     async close() {
       served.stop();
       waiters.close();
+      live.close();
       await dispatcher.close();
       await db.$disconnect();
       for (const conn of [redis, subscriber, bullConnection]) {

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
       syncPort: config.syncPort,
       sandboxPort: config.sandboxPort || null,
       sandboxSyncPort: config.sandboxSyncPort || null,
+      tls: deps.tls !== null,
       publicUrl: config.publicUrl ?? null,
     },
     'gateway ready',

@@ -19,6 +19,8 @@ export interface Config {
   readonly publicUrl: string | undefined;
   /** The same for the sandbox API (its port or host names). */
   readonly sandboxPublicUrl: string | undefined;
+  /** PEM certificate chain and key (TLS_CERT_FILE, TLS_KEY_FILE): both ports then speak HTTPS. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly dataDir: string;
   readonly workDir: string;
   /** Prefix of every Redis key (BullMQ queues and pub/sub channels). */
@@ -95,6 +97,7 @@ export function loadConfig(env: Env = process.env): Config {
     sandboxSyncPort: int(env, 'SANDBOX_SYNC_PORT', 0),
     publicUrl: origin(env.PUBLIC_URL, 'PUBLIC_URL'),
     sandboxPublicUrl: origin(env.SANDBOX_PUBLIC_URL, 'SANDBOX_PUBLIC_URL'),
+    tls: tlsFiles(env),
     dataDir,
     workDir: path.resolve(env.WORK_DIR ?? path.join(os.tmpdir(), 'convertd-work')),
     queuePrefix: env.QUEUE_PREFIX ?? 'convertd',
@@ -213,6 +216,19 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   }
 
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function tlsFiles(env: Env): Config['tls'] {
+  const certFile = env.TLS_CERT_FILE || undefined;
+  const keyFile = env.TLS_KEY_FILE || undefined;
+  if (certFile === undefined && keyFile === undefined) {
+    return undefined;
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  }
+
+  return { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) };
 }
 
 function origin(raw: string | undefined, name: string): string | undefined {

@@ -1,3 +1,5 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
 import type { FastifyRequest } from 'fastify';
 
 import type { Config } from '@convertd/config';
@@ -16,25 +18,37 @@ declare module 'fastify' {
 
 /**
  * The origin put into URLs we return: PUBLIC_URL (SANDBOX_PUBLIC_URL on the sandbox API) when
- * set, else the one the client used, made
- * the main origin (links from the sync API point at the main API, as CloudConvert's do; on a
- * sync port, at `mainPort`, the port of the API that port belongs to).
+ * set, else the one the client used, made the main origin (links from the sync API point at the
+ * main API, as CloudConvert's do; on a sync port, at `mainPort`, the port of the API that port
+ * belongs to).
  */
 export function originOf(request: FastifyRequest, config: Config, mainPort: number | null): string {
   if (request.isSandbox && config.sandboxPublicUrl) {
     return config.sandboxPublicUrl;
   }
+
+  return originFrom(request.headers, request.protocol, config, mainPort);
+}
+
+/**
+ * `originOf` for a connection that is not a Fastify request (a socket.io handshake). A
+ * `socketio.` host name is kept: the client just reached this port through it, whereas the name
+ * without the prefix may not be ours (`socketio.cloudconvert.com` pointed at convertd).
+ */
+export function originFrom(
+  headers: IncomingHttpHeaders,
+  protocol: 'http' | 'https',
+  config: Config,
+  mainPort: number | null,
+): string {
   if (config.publicUrl) {
     return config.publicUrl;
   }
 
-  const forwarded = headerValue(request.headers['x-forwarded-proto']);
-  const proto = forwarded === 'https' || forwarded === 'http' ? forwarded : request.protocol;
-  let host =
-    headerValue(request.headers['x-forwarded-host']) ??
-    request.headers.host ??
-    `localhost:${config.port}`;
-  if (/^sync\./i.test(host)) {
+  const forwarded = headerValue(headers['x-forwarded-proto']);
+  const proto = forwarded === 'https' || forwarded === 'http' ? forwarded : protocol;
+  let host = headerValue(headers['x-forwarded-host']) ?? headers.host ?? `localhost:${config.port}`;
+  if (isSyncHost(host)) {
     host = host.slice(5);
   } else if (mainPort !== null) {
     host = host.replace(/:\d+$/, '') + `:${mainPort}`;
