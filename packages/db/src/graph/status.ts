@@ -137,7 +137,12 @@ export async function recordEnd(
   out: Outcome,
 ): Promise<void> {
   out.changes.push(taskChange(task, status));
-  await settleDependants(tx, task.id, route, out);
+  if (status === 'finished') {
+    // ignore_error only matters for a failed input: no need to read the row back.
+    await settleDependantsOf(tx, { id: task.id, status, ignore_error: false }, route, out);
+  } else {
+    await settleDependants(tx, task.id, route, out);
+  }
   await refreshJob(tx, task.job_id, out);
 }
 
