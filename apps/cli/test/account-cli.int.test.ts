@@ -30,7 +30,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-describe('pnpm cli for accounts', () => {
+// Each `pnpm cli` run starts node and migrates: seconds apiece on a loaded machine.
+describe('pnpm cli for accounts', { timeout: 180_000 }, () => {
   it('gives new users DEFAULT_CREDITS unless --credits says otherwise', async () => {
     expect((await cli({}, 'users', 'create', '--email', 'a@example.test')).stdout).toContain(
       '1000000 credits',

@@ -1,11 +1,12 @@
 // Credits and usage (API.md §7): finished processing tasks take their cost from the balance
 // (imports and exports are free, sandbox tasks too), a used-up balance answers 402, and usage per
 // day and operation is served at /v2/users/me/usage, through the official node SDK where it can.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
 import { ConvertdCloudConvert } from '@convertd/cloudconvert-node';
+import { claimTask, completeTask, createTask } from '@convertd/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { api, CORPUS, startStack, type Stack } from '../../../test/harness';
@@ -93,6 +94,31 @@ describe('credits', () => {
     // Reading still works.
     expect((await cc.jobs.get(done.id)).status).toBe('finished');
     expect(await stack.deps.db.job.count({ where: { userId: user.id } })).toBe(1);
+  });
+
+  it('charges a task once, by the attempt that finishes it, even after a lost worker', async () => {
+    const user = await stack.createUser({ credits: 10 });
+    const id = randomUUID();
+    // Not queued (the router says so), so only this test claims it: twice, as after a lost worker.
+    const held = () => null;
+    await createTask(
+      stack.deps.db,
+      { id, userId: user.id, name: null, operation: 'optimize', payload: {}, inputIds: [] },
+      held,
+    );
+    const first = await claimTask(stack.deps.db, id, 'lost-worker', 3, held);
+    const second = await claimTask(stack.deps.db, id, 'other-worker', 3, held);
+    expect([first.kind, second.kind]).toEqual(['claimed', 'claimed']);
+    const done = { result: {}, files: [], credits: 3 };
+
+    expect(await completeTask(stack.deps.db, id, 1, done, held)).toBeNull();
+    expect(await completeTask(stack.deps.db, id, 2, done, held)).not.toBeNull();
+    expect(await completeTask(stack.deps.db, id, 2, done, held)).toBeNull();
+    const task = await stack.deps.db.task.findUniqueOrThrow({ where: { id } });
+    expect([task.status, task.credits]).toEqual(['finished', 3]);
+    expect((await stack.deps.db.user.findUniqueOrThrow({ where: { id: user.id } })).credits).toBe(
+      7,
+    );
   });
 
   it('lets sandbox keys work for free at a zero balance', async () => {

@@ -223,15 +223,14 @@ describe('sandbox whitelist', () => {
         },
       },
     });
-    // The job fails as soon as one import is refused (the base64 one, at creation): wait for
-    // the url import itself.
-    const done = await cc.jobs.wait(job.id);
-    expect(await cc.tasks.wait(byName(done, 'url').id)).toMatchObject({
+    // The job fails with its first failed task: wait for each import itself.
+    const ended = async (name: string) => cc.tasks.wait(byName(job, name).id);
+    expect(await ended('url')).toMatchObject({
       code: 'SANDBOX_FILE_NOT_ALLOWED',
       message: 'The file pic.png is not whitelisted for sandbox use',
       result: { files: [{ filename: 'pic.png', md5: PNG_MD5 }] },
     });
-    expect(byName(done, 'b64')).toMatchObject({
+    expect(await ended('b64')).toMatchObject({
       code: 'SANDBOX_FILE_NOT_ALLOWED',
       message: 'The file b.png is not whitelisted for sandbox use',
     });

@@ -18,9 +18,8 @@ declare module 'fastify' {
 
 /**
  * The origin put into URLs we return: PUBLIC_URL (SANDBOX_PUBLIC_URL on the sandbox API) when
- * set, else the one the client used, made the main origin (links from the sync API point at the
- * main API, as CloudConvert's do; on a sync port, at `mainPort`, the port of the API that port
- * belongs to).
+ * set, else the one the client used, made the main origin: links from the sync API point at the
+ * main API, as CloudConvert's do (from a sync port, at `mainPort`, the port of its main API).
  */
 export function originOf(request: FastifyRequest, config: Config, mainPort: number | null): string {
   if (request.isSandbox && config.sandboxPublicUrl) {
