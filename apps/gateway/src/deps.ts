@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
 import type { Config, Logger } from '@convertd/config';
-import { createDb, getOrCreateSetting, type Db, type Router } from '@convertd/db';
+import { PayloadCipher } from '@convertd/api';
+import { createDb, getOrCreateSetting, payloadKeys, type Db, type Router } from '@convertd/db';
 import { connectRedis, Dispatcher, EventBus, makeRouter, ServedEngines } from '@convertd/queue';
 import { LocalStorage, type Storage } from '@convertd/storage';
 import type { Redis } from 'ioredis';
@@ -21,6 +22,8 @@ export interface Deps {
   waiters: Waiters;
   /** Key of the HMAC that signs upload and download URLs; shared by every process via Postgres. */
   urlSecret: string;
+  /** Seals the secret fields of payloads as tasks are written. */
+  cipher: PayloadCipher;
   route: Router;
   close(): Promise<void>;
 }
@@ -42,6 +45,10 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
   const urlSecret = await getOrCreateSetting(db, 'url_signing_secret', () =>
     randomBytes(32).toString('hex'),
   );
+  const { keys, generated } = await payloadKeys(db, config.encryptionKey);
+  if (generated) {
+    logger.warn('CONVERTD_ENCRYPTION_KEY unset: payload secrets use a key kept in the database');
+  }
   const waiters = new Waiters(events);
   const served = new ServedEngines(redis, config.queuePrefix);
   served.start(5000, (err) => logger.warn({ err }, 'reading the served engines failed'));
@@ -57,6 +64,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
     storage,
     waiters,
     urlSecret,
+    cipher: new PayloadCipher(keys),
     route: makeRouter(config.engineDefaultVersions, () => served.get()),
     async close() {
       served.stop();

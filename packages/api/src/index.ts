@@ -9,3 +9,5 @@ export { refused, splitArguments } from './command/arguments';
 export { mapArgument } from './command/guard';
 export type { ArgumentRules, SandboxDirs } from './command/guard';
 export { FFMPEG_ARGUMENT_RULES, MAGICK_ARGUMENT_RULES } from './command/rules';
+export { SECRET_MASK, maskSecrets, secretFieldsOf } from './secrets/fields';
+export { PayloadCipher } from './secrets/cipher';

@@ -20,6 +20,11 @@ export interface Config {
   readonly queuePrefix: string;
   readonly allowPrivateUrls: boolean;
   readonly bootstrapApiKey: string | undefined;
+  /**
+   * AES-256 key of the secret fields of task payloads (CONVERTD_ENCRYPTION_KEY). When unset, a
+   * key generated once and kept in the database's `settings` table is used (with a warning).
+   */
+  readonly encryptionKey: Buffer | undefined;
   readonly workerConcurrency: number;
   readonly maxUploadBytes: number;
   /** Seconds a task may run when it sets no `timeout`, and the most it may ask for. */
@@ -69,6 +74,7 @@ export function loadConfig(env: Env = process.env): Config {
     queuePrefix: env.QUEUE_PREFIX ?? 'convertd',
     allowPrivateUrls: bool(env, 'CONVERTD_ALLOW_PRIVATE_URLS', false),
     bootstrapApiKey: env.CONVERTD_BOOTSTRAP_API_KEY || undefined,
+    encryptionKey: encryptionKey(env.CONVERTD_ENCRYPTION_KEY),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', Math.max(1, os.availableParallelism())),
     maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 1024 * 1024 * 1024),
     defaultTaskTimeoutSec: int(env, 'TASK_TIMEOUT', 300),
@@ -153,6 +159,24 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   }
 
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+/** 32 bytes as 64 hex digits or as base64 (either alphabet, padding optional). */
+function encryptionKey(raw: string | undefined): Buffer | undefined {
+  const text = raw?.trim() ?? '';
+  if (text === '') {
+    return undefined;
+  }
+  if (/^[0-9a-f]{64}$/i.test(text)) {
+    return Buffer.from(text, 'hex');
+  }
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(text)) {
+    return Buffer.from(text, 'base64');
+  }
+
+  throw new ConfigError(
+    'CONVERTD_ENCRYPTION_KEY must be 32 bytes as 64 hex digits or base64 (openssl rand -hex 32)',
+  );
 }
 
 function origin(raw: string | undefined): string | undefined {

@@ -6,4 +6,4 @@ export type { User, ApiKey, Job, Task, TaskFile, TaskEdge } from './generated/pr
 export { JobStatus, TaskStatus } from './generated/prisma/enums';
 export * from './graph';
 export * from './keys';
-export { getOrCreateSetting } from './settings';
+export { getOrCreateSetting, payloadKeys } from './settings';

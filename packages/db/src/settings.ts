@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 import type { DbOrTx } from './client';
 
 /** Reads a server-wide setting, creating it with `make()` the first time; first writer wins. */
@@ -15,4 +17,25 @@ export async function getOrCreateSetting(
   const row = await db.setting.findUniqueOrThrow({ where: { key } });
 
   return row.value;
+}
+
+const GENERATED_KEY = 'payload_encryption_key';
+
+/**
+ * The keys of payload secrets, the sealing one first: the operator's key when given (plus the
+ * generated one, if an earlier run made it, so that what it sealed still opens), else a key
+ * generated once and kept in `settings` (`generated`: the caller warns).
+ */
+export async function payloadKeys(
+  db: DbOrTx,
+  given: Buffer | undefined,
+): Promise<{ keys: Buffer[]; generated: boolean }> {
+  if (given) {
+    const old = await db.setting.findUnique({ where: { key: GENERATED_KEY } });
+    return { keys: old ? [given, Buffer.from(old.value, 'hex')] : [given], generated: false };
+  }
+
+  const made = await getOrCreateSetting(db, GENERATED_KEY, () => randomBytes(32).toString('hex'));
+
+  return { keys: [Buffer.from(made, 'hex')], generated: true };
 }

@@ -66,6 +66,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
         tasks,
       },
       deps.route,
+      deps.cipher,
     );
     await applyOutcome(deps, outcome);
 

@@ -191,6 +191,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
           ...(operation === 'import/upload' ? { result: uploadResult(id) } : {}),
         },
         deps.route,
+        deps.cipher,
       );
       await applyOutcome(deps, outcome);
       const task = await findTask(deps.db, id, user.userId);

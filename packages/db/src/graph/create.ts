@@ -3,7 +3,7 @@ import { AppError } from '@convertd/errors';
 import { transaction, type Db } from '../client';
 import type { Prisma } from '../generated/prisma/client';
 import { emptyOutcome, refreshJob, releaseIfReady, taskChange, type TaskRow } from './status';
-import type { Outcome, Router, TaskSpec } from './types';
+import type { Outcome, PayloadSealer, Router, TaskSpec } from './types';
 
 export interface CreateJobInput {
   id: string;
@@ -16,10 +16,20 @@ export interface CreateJobInput {
 
 /**
  * Writes a whole job graph in one transaction and queues the tasks that have no inputs. The graph
- * must already be validated (names resolve, no cycles): see the api package.
+ * must already be validated (names resolve, no cycles): see the api package. Secret fields of the
+ * payloads are sealed here, so no writer can store them in the clear.
  */
-export async function createJob(db: Db, input: CreateJobInput, route: Router): Promise<Outcome> {
+export async function createJob(
+  db: Db,
+  input: CreateJobInput,
+  route: Router,
+  sealer: PayloadSealer,
+): Promise<Outcome> {
   const ids = new Map(input.tasks.map((t) => [t.name, t.id]));
+  const tasks = input.tasks.map((t) => ({
+    ...t,
+    payload: sealed(sealer, t.operation, input.userId, t.payload),
+  }));
 
   // Readers list a job's tasks by `created_at`: 1 ms apart keeps them in the order of definition.
   const createdAt = Date.now();
@@ -37,7 +47,7 @@ export async function createJob(db: Db, input: CreateJobInput, route: Router): P
       },
     });
     await tx.task.createMany({
-      data: input.tasks.map((t, index) => ({
+      data: tasks.map((t, index) => ({
         id: t.id,
         userId: input.userId,
         jobId: input.id,
@@ -52,7 +62,7 @@ export async function createJob(db: Db, input: CreateJobInput, route: Router): P
       })),
     });
     await tx.taskEdge.createMany({
-      data: input.tasks.flatMap((t) =>
+      data: tasks.flatMap((t) =>
         t.inputs.map((name, position) => ({ taskId: t.id, inputTaskId: ids.get(name)!, position })),
       ),
     });
@@ -65,7 +75,7 @@ export async function createJob(db: Db, input: CreateJobInput, route: Router): P
       status: 'waiting',
       event: 'created',
     });
-    for (const t of input.tasks) {
+    for (const t of tasks) {
       const row = taskRow(t, input.userId, input.id);
       out.changes.push({ ...taskChange(row, 'waiting'), event: 'created' });
       if (t.inputs.length === 0) {
@@ -97,7 +107,14 @@ export interface CreateTaskInput {
  * user; they are locked while their status is read, so an input that ends at this moment either
  * sees our edge or we see its end: the task cannot be left waiting forever.
  */
-export async function createTask(db: Db, input: CreateTaskInput, route: Router): Promise<Outcome> {
+export async function createTask(
+  db: Db,
+  input: CreateTaskInput,
+  route: Router,
+  sealer: PayloadSealer,
+): Promise<Outcome> {
+  const payload = sealed(sealer, input.operation, input.userId, input.payload);
+
   return transaction(db, async (tx) => {
     const out = emptyOutcome();
     if (input.inputIds.length > 0) {
@@ -117,7 +134,7 @@ export async function createTask(db: Db, input: CreateTaskInput, route: Router):
         jobId: input.jobId ?? null,
         name: input.name,
         operation: input.operation,
-        payload: input.payload,
+        payload,
         retryOfTaskId: input.retryOfTaskId ?? null,
         copyOfTaskId: input.retryOfTaskId ?? null,
         ignoreError: input.ignoreError ?? false,
@@ -141,7 +158,7 @@ export async function createTask(db: Db, input: CreateTaskInput, route: Router):
       status: 'waiting',
       ignore_error: input.ignoreError ?? false,
       operation: input.operation,
-      payload: input.payload,
+      payload,
     };
     out.changes.push({ ...taskChange(row, 'waiting'), event: 'created' });
     await releaseIfReady(tx, row, route, out);
@@ -161,6 +178,15 @@ function taskRow(t: TaskSpec, userId: number, jobId: string): TaskRow {
     operation: t.operation,
     payload: t.payload,
   };
+}
+
+function sealed(
+  sealer: PayloadSealer,
+  operation: string,
+  userId: number,
+  payload: Prisma.InputJsonObject,
+): Prisma.InputJsonObject {
+  return sealer.seal(operation, userId, payload as Record<string, unknown>) as Prisma.InputJsonObject;
 }
 
 /** What a new task says while it waits (CloudConvert's wording for uploads). */

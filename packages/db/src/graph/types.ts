@@ -61,3 +61,11 @@ export interface TaskSpec {
   /** Initial result (the upload form of an `import/upload`). */
   result?: Prisma.InputJsonObject;
 }
+
+/**
+ * Encrypts the secret fields of a payload before it is written (the api package's
+ * `PayloadCipher`); sealing a value that is already sealed leaves it as it is.
+ */
+export interface PayloadSealer {
+  seal(operation: string, userId: number, payload: Record<string, unknown>): Record<string, unknown>;
+}
