@@ -60,7 +60,11 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
     // The one place sealed secrets open: operations read plain `task.payload` fields.
     task = {
       ...claimed,
-      payload: ctx.cipher.open(claimed.operation, claimed.userId, claimed.payload) as typeof claimed.payload,
+      payload: ctx.cipher.open(
+        claimed.operation,
+        claimed.userId,
+        claimed.payload,
+      ) as typeof claimed.payload,
     };
     const operation = OPERATIONS[task.operation];
     if (!operation) {

@@ -186,7 +186,11 @@ function sealed(
   userId: number,
   payload: Prisma.InputJsonObject,
 ): Prisma.InputJsonObject {
-  return sealer.seal(operation, userId, payload as Record<string, unknown>) as Prisma.InputJsonObject;
+  return sealer.seal(
+    operation,
+    userId,
+    payload as Record<string, unknown>,
+  ) as Prisma.InputJsonObject;
 }
 
 /** What a new task says while it waits (CloudConvert's wording for uploads). */

@@ -67,5 +67,9 @@ export interface TaskSpec {
  * `PayloadCipher`); sealing a value that is already sealed leaves it as it is.
  */
 export interface PayloadSealer {
-  seal(operation: string, userId: number, payload: Record<string, unknown>): Record<string, unknown>;
+  seal(
+    operation: string,
+    userId: number,
+    payload: Record<string, unknown>,
+  ): Record<string, unknown>;
 }
