@@ -40,6 +40,20 @@ export class PayloadCipher {
     );
   }
 
+  /** Seals one string that is not part of a payload (a signing key's secret). */
+  sealText(value: string, aad: string): string {
+    return this.sealValue(value, aad);
+  }
+
+  openText(value: string, aad: string): string {
+    const opened = isSealed(value) ? this.openValue(value, aad) : value;
+    if (typeof opened !== 'string') {
+      throw unreadable('it is not text');
+    }
+
+    return opened;
+  }
+
   private map(
     operation: string,
     payload: Payload,
