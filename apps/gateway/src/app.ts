@@ -15,6 +15,7 @@ import { registerFileRoutes } from './routes/files';
 import { registerHealthRoutes } from './routes/health';
 import { registerJobRoutes } from './routes/jobs';
 import { registerOperationRoutes } from './routes/operations';
+import { registerSignedUrlRoutes } from './routes/signed-urls';
 import { registerTaskRoutes } from './routes/tasks';
 import { registerUserRoutes } from './routes/users';
 
@@ -85,6 +86,9 @@ export function buildApp(deps: Deps, options: AppOptions): FastifyInstance {
   registerTaskRoutes(app, deps, ctx);
   registerUserRoutes(app, deps, ctx);
   registerFileRoutes(app, deps, ctx);
+  if (!onSyncPort) {
+    registerSignedUrlRoutes(app, deps, ctx);
+  }
 
   return app;
 }

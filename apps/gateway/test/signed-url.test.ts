@@ -25,7 +25,7 @@ const NODE_JOB = {
     'import-it': { operation: 'import/url', url: 'https://some.url', filename: 'logo.png' },
     'export-it': { operation: 'export/url', input: 'import-it', inline: true },
   },
-};
+} as const;
 const PHP_JSON =
   '{"tasks":{"import-it":{"operation":"import\\/url","url":"https:\\/\\/some.url","filename":"test.png"},"export-it":{"operation":"export\\/url","input":"import-it","inline":true}},"tag":null,"webhook_url":null}';
 const PYTHON_JSON =

@@ -32,6 +32,8 @@ export interface Config {
   readonly maxTaskTimeoutSec: number;
   /** Lifetime of signed upload and download URLs. */
   readonly signedUrlTtlSec: number;
+  /** How long a signed URL with a `cache_key` reuses the result of its last job. */
+  readonly signedUrlCacheTtlSec: number;
   readonly sweepIntervalMs: number;
   /** BullMQ lock: a worker that stops renewing it for this long is taken for dead. */
   readonly lockDurationMs: number;
@@ -80,6 +82,7 @@ export function loadConfig(env: Env = process.env): Config {
     defaultTaskTimeoutSec: int(env, 'TASK_TIMEOUT', 300),
     maxTaskTimeoutSec: int(env, 'MAX_TASK_TIMEOUT', 5 * 3600),
     signedUrlTtlSec: int(env, 'SIGNED_URL_TTL', 24 * 3600),
+    signedUrlCacheTtlSec: int(env, 'SIGNED_URL_CACHE_TTL', 24 * 3600),
     sweepIntervalMs: int(env, 'SWEEP_INTERVAL_MS', 15_000),
     lockDurationMs: int(env, 'WORKER_LOCK_MS', 30_000),
     maxTaskAttempts: int(env, 'TASK_ATTEMPTS', 2),

@@ -1,6 +1,11 @@
 // Signing keys of signed URLs, and the jobs those URLs started (for `cache_key` reuse).
 import type { DbOrTx } from './client';
 
+/** The AAD a key's secret is sealed with (the api package's `PayloadCipher.sealText`). */
+export function signingKeyAad(id: string): string {
+  return `signing-key:${id}`;
+}
+
 /** A key's secret is stored sealed by the caller (the api package's `PayloadCipher.sealText`). */
 export async function createSigningKey(
   db: DbOrTx,

@@ -33,6 +33,18 @@ export function originOf(request: FastifyRequest, config: Config, onSyncPort: bo
   return `${proto}://${host}`;
 }
 
+/** The origin exactly as the client used it (scheme and host, proxies' headers honoured). */
+export function clientOrigin(request: FastifyRequest, config: Config): string {
+  const forwarded = headerValue(request.headers['x-forwarded-proto']);
+  const proto = forwarded === 'https' || forwarded === 'http' ? forwarded : request.protocol;
+  const host =
+    headerValue(request.headers['x-forwarded-host']) ??
+    request.headers.host ??
+    `localhost:${config.port}`;
+
+  return `${proto}://${host}`;
+}
+
 export function isSyncHost(host: string | undefined): boolean {
   return /^sync\./i.test(host ?? '');
 }
