@@ -166,7 +166,7 @@ async function run(
       if (!user) {
         throw new UsageError(`no user with email ${email}`);
       }
-      const { keys } = await payloadKeys(db, config.encryptionKey);
+      const { keys } = await payloadKeys(db, config.encryptionKey, config.previousEncryptionKeys);
       const id = randomUUID();
       const secret = randomBytes(24).toString('base64url');
       const sealedSecret = new PayloadCipher(keys).sealText(secret, signingKeyAad(id));

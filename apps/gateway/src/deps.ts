@@ -45,7 +45,11 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
   const urlSecret = await getOrCreateSetting(db, 'url_signing_secret', () =>
     randomBytes(32).toString('hex'),
   );
-  const { keys, generated } = await payloadKeys(db, config.encryptionKey);
+  const { keys, generated } = await payloadKeys(
+    db,
+    config.encryptionKey,
+    config.previousEncryptionKeys,
+  );
   if (generated) {
     logger.warn('CONVERTD_ENCRYPTION_KEY unset: payload secrets use a key kept in the database');
   }

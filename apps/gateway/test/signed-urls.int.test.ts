@@ -96,7 +96,7 @@ describe('GET /s/{key}', () => {
     expect(rerun.location!.split('?')[0]).not.toBe(location.split('?')[0]);
     expect(await jobCount()).toBe(2);
 
-    const uncached = await get(sdk.signedUrls.sign(base, secret, TEXT_JOB));
+    const uncached = await get(sdk.signedUrls.sign(base, secret, TEXT_JOB, null));
     expect(uncached.status).toBe(302);
     expect(await jobCount()).toBe(3);
   });
@@ -107,8 +107,8 @@ describe('GET /s/{key}', () => {
         fetch: { operation: 'import/url', url: 'http://127.0.0.1:9/missing.pdf' },
         out: { operation: 'export/url', input: 'fetch' },
       },
-    };
-    const res = await get(sdk.signedUrls.sign(base, secret, failing));
+    } as const;
+    const res = await get(sdk.signedUrls.sign(base, secret, failing, null));
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.res.headers.get('content-type')).toContain('application/json');
     expect(JSON.parse(res.text).code).toBe('IMPORT_FAILED');
@@ -136,8 +136,8 @@ describe('GET /s/{key}', () => {
     for (const url of [
       sign('job=!!!'),
       sign(`job=${Buffer.from('[1,2]').toString('base64url')}`),
-      sdk.signedUrls.sign(base, secret, { tasks: { x: { operation: 'nope' } } } as never),
-      sdk.signedUrls.sign(base, secret, noExport),
+      sdk.signedUrls.sign(base, secret, { tasks: { x: { operation: 'nope' } } } as never, null),
+      sdk.signedUrls.sign(base, secret, noExport, null),
     ]) {
       const res = await get(url);
       expect(res.status).toBe(422);

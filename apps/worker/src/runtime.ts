@@ -274,7 +274,11 @@ async function detectEngines(
 }
 
 async function cipherFor(db: Db, config: Config, logger: Logger): Promise<PayloadCipher> {
-  const { keys, generated } = await payloadKeys(db, config.encryptionKey);
+  const { keys, generated } = await payloadKeys(
+    db,
+    config.encryptionKey,
+    config.previousEncryptionKeys,
+  );
   if (generated) {
     logger.warn('CONVERTD_ENCRYPTION_KEY unset: payload secrets use a key kept in the database');
   }

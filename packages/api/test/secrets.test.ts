@@ -35,11 +35,10 @@ const CASES: [string, Record<string, unknown>][] = [
 function secretsOf(operation: string, payload: Record<string, unknown>): string[] {
   return secretFieldsOf(operation).flatMap((field) => {
     const value = payload[field];
-    return value && typeof value === 'object'
-      ? Object.values(value).map(String)
-      : value === undefined
-        ? []
-        : [String(value)];
+    if (value !== null && typeof value === 'object') {
+      return Object.values(value).map(String);
+    }
+    return typeof value === 'string' || typeof value === 'number' ? [String(value)] : [];
   });
 }
 

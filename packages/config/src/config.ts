@@ -25,6 +25,8 @@ export interface Config {
    * key generated once and kept in the database's `settings` table is used (with a warning).
    */
   readonly encryptionKey: Buffer | undefined;
+  /** Earlier keys (CONVERTD_ENCRYPTION_KEY_PREVIOUS, comma-separated): they still decrypt. */
+  readonly previousEncryptionKeys: readonly Buffer[];
   readonly workerConcurrency: number;
   readonly maxUploadBytes: number;
   /** Seconds a task may run when it sets no `timeout`, and the most it may ask for. */
@@ -76,7 +78,11 @@ export function loadConfig(env: Env = process.env): Config {
     queuePrefix: env.QUEUE_PREFIX ?? 'convertd',
     allowPrivateUrls: bool(env, 'CONVERTD_ALLOW_PRIVATE_URLS', false),
     bootstrapApiKey: env.CONVERTD_BOOTSTRAP_API_KEY || undefined,
-    encryptionKey: encryptionKey(env.CONVERTD_ENCRYPTION_KEY),
+    encryptionKey: encryptionKey('CONVERTD_ENCRYPTION_KEY', env.CONVERTD_ENCRYPTION_KEY),
+    previousEncryptionKeys: (env.CONVERTD_ENCRYPTION_KEY_PREVIOUS ?? '')
+      .split(',')
+      .map((raw) => encryptionKey('CONVERTD_ENCRYPTION_KEY_PREVIOUS', raw))
+      .filter((key) => key !== undefined),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', Math.max(1, os.availableParallelism())),
     maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 1024 * 1024 * 1024),
     defaultTaskTimeoutSec: int(env, 'TASK_TIMEOUT', 300),
@@ -165,7 +171,7 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
 }
 
 /** 32 bytes as 64 hex digits or as base64 (either alphabet, padding optional). */
-function encryptionKey(raw: string | undefined): Buffer | undefined {
+function encryptionKey(name: string, raw: string | undefined): Buffer | undefined {
   const text = raw?.trim() ?? '';
   if (text === '') {
     return undefined;
@@ -178,7 +184,7 @@ function encryptionKey(raw: string | undefined): Buffer | undefined {
   }
 
   throw new ConfigError(
-    'CONVERTD_ENCRYPTION_KEY must be 32 bytes as 64 hex digits or base64 (openssl rand -hex 32)',
+    `${name} must be 32 bytes as 64 hex digits or base64 (openssl rand -hex 32)`,
   );
 }
 

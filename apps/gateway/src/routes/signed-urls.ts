@@ -3,12 +3,7 @@
 import { createHash } from 'node:crypto';
 
 import { parseJob, serializeJob } from '@convertd/api';
-import {
-  findCachedSignedJobs,
-  findSigningKey,
-  recordSignedJob,
-  signingKeyAad,
-} from '@convertd/db';
+import { findCachedSignedJobs, findSigningKey, recordSignedJob, signingKeyAad } from '@convertd/db';
 import { AppError, CODES } from '@convertd/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 

@@ -186,11 +186,7 @@ function sealed(
   userId: number,
   payload: Prisma.InputJsonObject,
 ): Prisma.InputJsonObject {
-  return sealer.seal(
-    operation,
-    userId,
-    payload as Record<string, unknown>,
-  ) as Prisma.InputJsonObject;
+  return sealer.seal(operation, userId, payload) as Prisma.InputJsonObject;
 }
 
 /** What a new task says while it waits (CloudConvert's wording for uploads). */
