@@ -11,6 +11,8 @@ const GCS = ['private_key'];
 const OPENSTACK = ['password'];
 const SFTP = ['password', 'private_key'];
 
+// TODO(#5): credentials inside a `url` (`user:password@`, a presigned query) are kept and shown
+// as sent, as CloudConvert shows import URLs; only the fields below are secret.
 const BY_OPERATION: Readonly<Record<string, readonly string[]>> = {
   'import/url': ['headers'],
   'import/s3': S3,
