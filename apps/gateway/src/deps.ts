@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
-import type { Config, Logger } from '@convertd/config';
 import { PayloadCipher } from '@convertd/api';
+import type { Config, Logger } from '@convertd/config';
 import { createDb, getOrCreateSetting, payloadKeys, type Db, type Router } from '@convertd/db';
 import { connectRedis, Dispatcher, EventBus, makeRouter, ServedEngines } from '@convertd/queue';
 import { LocalStorage, type Storage } from '@convertd/storage';

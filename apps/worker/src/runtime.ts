@@ -3,8 +3,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-import { engineConcurrencyOf, type Config, type Logger } from '@convertd/config';
 import { PayloadCipher } from '@convertd/api';
+import { engineConcurrencyOf, type Config, type Logger } from '@convertd/config';
 import { createDb, payloadKeys, type Db } from '@convertd/db';
 import { createEngines, type Engine } from '@convertd/engines';
 import { AppError } from '@convertd/errors';
