@@ -12,7 +12,12 @@ import { Redis } from 'ioredis';
 import { buildApp } from '../apps/gateway/src/app';
 import { createDeps, type Deps } from '../apps/gateway/src/deps';
 import { startWorker, type WorkerOptions, type WorkerRuntime } from '../apps/worker/src/runtime';
-import { createLogger, loadConfig, type Config } from '../packages/config/src/index';
+import {
+  createLogger,
+  loadConfig,
+  type Config,
+  type LogDestination,
+} from '../packages/config/src/index';
 import { createApiKey, SCOPES } from '../packages/db/src/keys';
 import { adminUrl, databaseUrl, templateDb } from './db-urls';
 
@@ -47,6 +52,8 @@ export interface StackOptions {
   workerOptions?: WorkerOptions;
   /** Also open the sandbox API on its own ports (SANDBOX_PORT, SANDBOX_SYNC_PORT). */
   sandbox?: boolean;
+  /** Where the gateway's and worker's log lines go (instead of stdout), e.g. to read them. */
+  logStream?: LogDestination;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -80,7 +87,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...options.env,
   };
   const config = loadConfig(env);
-  const logger = createLogger('test', env.LOG_LEVEL);
+  const logger = createLogger('test', env.LOG_LEVEL, options.logStream);
   const deps = await createDeps(config, logger);
   const main = buildApp(deps, { mode: 'main' });
   const sync = buildApp(deps, { mode: 'sync' });

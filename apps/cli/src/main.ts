@@ -1,14 +1,21 @@
 // Admin commands: `pnpm cli <group> <command> [options]`. Run with no arguments for help.
 import { parseArgs } from 'node:util';
 
+import { randomBytes, randomUUID } from 'node:crypto';
+
+import { PayloadCipher } from '@convertd/api';
 import { ConfigError, loadConfig, type Config } from '@convertd/config';
 import {
   createApiKey,
   createDb,
+  createSigningKey,
   DatabaseUnreachableError,
   ensureDatabase,
   migrate,
+  payloadKeys,
+  revokeSigningKey,
   SCOPES,
+  signingKeyAad,
   type Db,
 } from '@convertd/db';
 
@@ -36,6 +43,10 @@ const HELP = `usage: pnpm cli <command>
   webhooks resend DELIVERY_ID                 sends a delivery again (as a new delivery)
   webhooks secret --email E                   the secret of job webhook_url deliveries of a
                                               user without webhooks
+  signing-keys create --email E               a key for signed URLs: prints its id, secret and
+                                              base URL (<PUBLIC_URL>/s/<id>)
+  signing-keys list [--email E]
+  signing-keys revoke ID
 
 scopes: ${SCOPES.join(', ')} (or "all")`;
 
@@ -189,6 +200,45 @@ async function run(
     }
     case 'webhooks secret': {
       await printDefaultSecret(db, required(values.email, '--email'));
+      return;
+    }
+    case 'signing-keys create': {
+      const email = required(values.email, '--email');
+      const user = await db.user.findUnique({ where: { email } });
+      if (!user) {
+        throw new UsageError(`no user with email ${email}`);
+      }
+      const { keys } = await payloadKeys(db, config.encryptionKey, config.previousEncryptionKeys);
+      const id = randomUUID();
+      const secret = randomBytes(24).toString('base64url');
+      const sealedSecret = new PayloadCipher(keys).sealText(secret, signingKeyAad(id));
+      await createSigningKey(db, { id, userId: user.id, sealedSecret });
+      const origin = config.publicUrl ?? `http://localhost:${config.port}`;
+      console.log(`signing key for ${user.email}; the secret is shown only once`);
+      console.log(`id:     ${id}`);
+      console.log(`secret: ${secret}`);
+      console.log(`base:   ${origin}/s/${id}`);
+      return;
+    }
+    case 'signing-keys list': {
+      const keys = await db.signingKey.findMany({
+        where: values.email ? { user: { email: values.email } } : {},
+        include: { user: true },
+        orderBy: { createdAt: 'asc' },
+      });
+      for (const k of keys) {
+        console.log(
+          `${k.id}\t${k.user.email}\t${k.createdAt.toISOString()}\t${k.revokedAt ? 'revoked' : 'active'}`,
+        );
+      }
+      return;
+    }
+    case 'signing-keys revoke': {
+      const id = required(arg, 'ID');
+      if (!/^[0-9a-f-]{36}$/i.test(id) || !(await revokeSigningKey(db, id))) {
+        throw new UsageError(`no active signing key with id ${id}`);
+      }
+      console.log(`signing key ${id} revoked`);
       return;
     }
     default:

@@ -17,6 +17,7 @@ import { registerAccountRoutes } from './routes/account';
 import { registerHealthRoutes } from './routes/health';
 import { registerJobRoutes } from './routes/jobs';
 import { registerOperationRoutes } from './routes/operations';
+import { registerSignedUrlRoutes } from './routes/signed-urls';
 import { registerTaskRoutes } from './routes/tasks';
 import { registerUserRoutes } from './routes/users';
 import { registerWebhookRoutes } from './routes/webhooks';
@@ -107,6 +108,7 @@ export function buildApp(deps: Deps, options: AppOptions): FastifyInstance {
   registerFileRoutes(app, deps, ctx);
   if (!onSyncPort) {
     attachSocketIo(app, deps);
+    registerSignedUrlRoutes(app, deps, ctx);
   }
 
   return app;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
+import { PayloadCipher } from '@convertd/api';
 import type { Config, Logger } from '@convertd/config';
-import { createDb, getOrCreateSetting, type Db, type Router } from '@convertd/db';
+import { createDb, getOrCreateSetting, payloadKeys, type Db, type Router } from '@convertd/db';
 import { connectRedis, Dispatcher, EventBus, makeRouter, ServedEngines } from '@convertd/queue';
 import { LocalStorage, type Storage } from '@convertd/storage';
 import type { Redis } from 'ioredis';
@@ -27,6 +28,8 @@ export interface Deps {
   tls: TlsFiles | null;
   /** Key of the HMAC that signs upload and download URLs; shared by every process via Postgres. */
   urlSecret: string;
+  /** Seals the secret fields of payloads as tasks are written. */
+  cipher: PayloadCipher;
   route: Router;
   close(): Promise<void>;
 }
@@ -49,6 +52,14 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
   const urlSecret = await getOrCreateSetting(db, 'url_signing_secret', () =>
     randomBytes(32).toString('hex'),
   );
+  const { keys, generated } = await payloadKeys(
+    db,
+    config.encryptionKey,
+    config.previousEncryptionKeys,
+  );
+  if (generated) {
+    logger.warn('CONVERTD_ENCRYPTION_KEY unset: payload secrets use a key kept in the database');
+  }
   const waiters = new Waiters(events);
   const live = new LiveHub({ db, logger, config, urlSecret, events });
   const served = new ServedEngines(redis, config.queuePrefix);
@@ -67,6 +78,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
     live,
     tls,
     urlSecret,
+    cipher: new PayloadCipher(keys),
     route: makeRouter(config.engineDefaultVersions, () => served.get()),
     async close() {
       served.stop();

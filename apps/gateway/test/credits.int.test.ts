@@ -105,6 +105,7 @@ describe('credits', () => {
       stack.deps.db,
       { id, userId: user.id, name: null, operation: 'optimize', payload: {}, inputIds: [] },
       held,
+      stack.deps.cipher,
     );
     const first = await claimTask(stack.deps.db, id, 'lost-worker', 3, held);
     const second = await claimTask(stack.deps.db, id, 'other-worker', 3, held);

@@ -1,3 +1,4 @@
+import type { PayloadCipher } from '@convertd/api';
 import type { Config, Logger } from '@convertd/config';
 import type { Db, Router } from '@convertd/db';
 import type { Engine } from '@convertd/engines';
@@ -22,6 +23,8 @@ export interface WorkerContext {
   dispatcher: Dispatcher;
   events: EventBus;
   route: Router;
+  /** Opens the sealed secret fields of a payload just before its task runs. */
+  cipher: PayloadCipher;
   engines: Map<string, DetectedEngine>;
   hostName: string;
   /** This worker's own directory for task work dirs (under WORK_DIR/tasks). */

@@ -42,10 +42,10 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
   }
   await publish(ctx, claim.outcome);
 
-  const { task } = claim;
+  const { task: claimed } = claim;
   const controller = new AbortController();
   running.set(taskId, controller);
-  const timeoutSec = timeoutOf(task.payload, ctx);
+  const timeoutSec = timeoutOf(claimed.payload, ctx);
   const deadline = Date.now() + timeoutSec * 1000;
   const timer = setTimeout(
     () => controller.abort(new AppError('ENGINE_TIMEOUT')),
@@ -54,8 +54,18 @@ export async function runTask(ctx: WorkerContext, taskId: string, running: Runni
   const workDir = path.join(ctx.tasksDir, `${taskId}-${randomUUID().slice(0, 8)}`);
   const started = Date.now();
   const stored: string[] = [];
+  let task = claimed;
 
   try {
+    // The one place sealed secrets open: operations read plain `task.payload` fields.
+    task = {
+      ...claimed,
+      payload: ctx.cipher.open(
+        claimed.operation,
+        claimed.userId,
+        claimed.payload,
+      ) as typeof claimed.payload,
+    };
     const operation = OPERATIONS[task.operation];
     if (!operation) {
       throw new AppError('INVALID_DATA', {

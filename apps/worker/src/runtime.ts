@@ -3,8 +3,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
+import { PayloadCipher } from '@convertd/api';
 import { engineConcurrencyOf, type Config, type Logger } from '@convertd/config';
-import { createDb } from '@convertd/db';
+import { createDb, payloadKeys, type Db } from '@convertd/db';
 import { createEngines, type Engine } from '@convertd/engines';
 import { AppError } from '@convertd/errors';
 import {
@@ -58,6 +59,7 @@ export async function startWorker(
   await events.start();
   const storage = new LocalStorage(config.dataDir);
   await storage.init();
+  const cipher = await cipherFor(db, config, logger);
   // Alive in Redis before its dir exists, so that no other worker takes the dir for a dead one's.
   await redis.set(
     `${config.queuePrefix}:workers:${hostName}`,
@@ -101,6 +103,7 @@ export async function startWorker(
       }
       return live;
     }),
+    cipher,
     engines,
     hostName,
     tasksDir,
@@ -276,4 +279,17 @@ async function detectEngines(
   }
 
   return found;
+}
+
+async function cipherFor(db: Db, config: Config, logger: Logger): Promise<PayloadCipher> {
+  const { keys, generated } = await payloadKeys(
+    db,
+    config.encryptionKey,
+    config.previousEncryptionKeys,
+  );
+  if (generated) {
+    logger.warn('CONVERTD_ENCRYPTION_KEY unset: payload secrets use a key kept in the database');
+  }
+
+  return new PayloadCipher(keys);
 }

@@ -217,6 +217,7 @@ describe('job graph', () => {
           ],
         },
         route,
+        stack.deps.cipher,
       );
       const [ua, ub] = await Promise.all([beginUpload(db, a), beginUpload(db, b)]);
       const outcomes = await Promise.all([

@@ -12,3 +12,5 @@ export type { ArgumentRules, SandboxDirs } from './command/guard';
 export { FFMPEG_ARGUMENT_RULES, MAGICK_ARGUMENT_RULES } from './command/rules';
 export { creditsFor } from './credits';
 export type { CreditRates } from './credits';
+export { SECRET_MASK, maskSecrets, secretFieldsOf } from './secrets/fields';
+export { PayloadCipher } from './secrets/cipher';

@@ -1,6 +1,7 @@
 // The wire shapes of API.md §3. Single objects go out as compact `{"data":…}` (the Java SDK cuts
 // the first 8 bytes), optional keys only when `include=` asks, timestamps without fractions.
 import { isProcessingOperation } from './operations';
+import { maskSecrets } from './secrets/fields';
 
 export interface TaskView {
   id: string;
@@ -88,7 +89,8 @@ export function serializeTask(
     out.engine_version = task.engineVersion;
   }
   if (include.has('payload')) {
-    out.payload = task.payload;
+    // Every response, event and webhook body comes through here: secrets never leave masked.
+    out.payload = maskSecrets(task.operation, task.payload);
   }
   out.result = absoluteResult(task.result, urls);
   out.created_at = timestamp(task.createdAt);

@@ -27,6 +27,13 @@ export interface Config {
   readonly queuePrefix: string;
   readonly allowPrivateUrls: boolean;
   readonly bootstrapApiKey: string | undefined;
+  /**
+   * AES-256 key of the secret fields of task payloads (CONVERTD_ENCRYPTION_KEY). When unset, a
+   * key generated once and kept in the database's `settings` table is used (with a warning).
+   */
+  readonly encryptionKey: Buffer | undefined;
+  /** Earlier keys (CONVERTD_ENCRYPTION_KEY_PREVIOUS, comma-separated): they still decrypt. */
+  readonly previousEncryptionKeys: readonly Buffer[];
   readonly workerConcurrency: number;
   readonly maxUploadBytes: number;
   /** Seconds a task may run when it sets no `timeout`, and the most it may ask for. */
@@ -34,6 +41,8 @@ export interface Config {
   readonly maxTaskTimeoutSec: number;
   /** Lifetime of signed upload and download URLs. */
   readonly signedUrlTtlSec: number;
+  /** How long a signed URL with a `cache_key` reuses the result of its last job. */
+  readonly signedUrlCacheTtlSec: number;
   readonly sweepIntervalMs: number;
   /** BullMQ lock: a worker that stops renewing it for this long is taken for dead. */
   readonly lockDurationMs: number;
@@ -103,11 +112,17 @@ export function loadConfig(env: Env = process.env): Config {
     queuePrefix: env.QUEUE_PREFIX ?? 'convertd',
     allowPrivateUrls: bool(env, 'CONVERTD_ALLOW_PRIVATE_URLS', false),
     bootstrapApiKey: env.CONVERTD_BOOTSTRAP_API_KEY || undefined,
+    encryptionKey: encryptionKey('CONVERTD_ENCRYPTION_KEY', env.CONVERTD_ENCRYPTION_KEY),
+    previousEncryptionKeys: (env.CONVERTD_ENCRYPTION_KEY_PREVIOUS ?? '')
+      .split(',')
+      .map((raw) => encryptionKey('CONVERTD_ENCRYPTION_KEY_PREVIOUS', raw))
+      .filter((key) => key !== undefined),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', Math.max(1, os.availableParallelism())),
     maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 1024 * 1024 * 1024),
     defaultTaskTimeoutSec: int(env, 'TASK_TIMEOUT', 300),
     maxTaskTimeoutSec: int(env, 'MAX_TASK_TIMEOUT', 5 * 3600),
     signedUrlTtlSec: int(env, 'SIGNED_URL_TTL', 24 * 3600),
+    signedUrlCacheTtlSec: int(env, 'SIGNED_URL_CACHE_TTL', 24 * 3600),
     sweepIntervalMs: int(env, 'SWEEP_INTERVAL_MS', 15_000),
     lockDurationMs: int(env, 'WORKER_LOCK_MS', 30_000),
     maxTaskAttempts: int(env, 'TASK_ATTEMPTS', 2),
@@ -229,6 +244,24 @@ function tlsFiles(env: Env): Config['tls'] {
   }
 
   return { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) };
+}
+
+/** 32 bytes as 64 hex digits or as base64 (either alphabet, padding optional). */
+function encryptionKey(name: string, raw: string | undefined): Buffer | undefined {
+  const text = raw?.trim() ?? '';
+  if (text === '') {
+    return undefined;
+  }
+  if (/^[0-9a-f]{64}$/i.test(text)) {
+    return Buffer.from(text, 'hex');
+  }
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(text)) {
+    return Buffer.from(text, 'base64');
+  }
+
+  throw new ConfigError(
+    `${name} must be 32 bytes as 64 hex digits or base64 (openssl rand -hex 32)`,
+  );
 }
 
 function origin(raw: string | undefined, name: string): string | undefined {

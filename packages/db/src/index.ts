@@ -12,11 +12,13 @@ export type {
   Webhook,
   WebhookDelivery,
   WebhookAttempt,
+  SigningKey,
 } from './generated/prisma/client';
 export { JobStatus, TaskStatus, DeliveryStatus } from './generated/prisma/enums';
 export * from './graph';
 export * from './keys';
-export { getOrCreateSetting } from './settings';
+export { getOrCreateSetting, payloadKeys } from './settings';
 export * from './account/index';
 export * from './webhooks/outbox';
 export * from './webhooks/deliveries';
+export * from './signing-keys';

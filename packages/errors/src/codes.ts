@@ -84,6 +84,11 @@ export const CODES = {
   },
   WORKER_LOST: { status: 500, message: 'The worker running this task stopped', retryable: false },
   STORAGE_ERROR: { status: 500, message: 'The file storage failed', retryable: true },
+  SECRETS_UNREADABLE: {
+    status: 500,
+    message: "The task's credentials cannot be decrypted with the server's encryption key",
+    retryable: false,
+  },
 } as const satisfies Record<string, CodeSpec>;
 
 export type ErrorCode = keyof typeof CODES;

@@ -50,7 +50,7 @@ export function requireScope(deps: Pick<Deps, 'db'>, scope: Scope): preHandlerAs
 }
 
 /** 402 when the balance is used up; sandbox work is free. Before anything is created. */
-export function requireCredits(user: Principal): void {
+export function requireCredits(user: Pick<Principal, 'sandbox' | 'credits'>): void {
   if (!user.sandbox && user.credits <= 0) {
     throw new AppError('CREDITS_EXCEEDED');
   }

@@ -56,6 +56,18 @@ export function originFrom(
   return `${proto}://${host}`;
 }
 
+/** The origin exactly as the client used it (scheme and host, proxies' headers honoured). */
+export function clientOrigin(request: FastifyRequest, config: Config): string {
+  const forwarded = headerValue(request.headers['x-forwarded-proto']);
+  const proto = forwarded === 'https' || forwarded === 'http' ? forwarded : request.protocol;
+  const host =
+    headerValue(request.headers['x-forwarded-host']) ??
+    request.headers.host ??
+    `localhost:${config.port}`;
+
+  return `${proto}://${host}`;
+}
+
 export function isSyncHost(host: string | undefined): boolean {
   return /^sync\./i.test(host ?? '');
 }

@@ -1,18 +1,13 @@
-import { randomUUID } from 'node:crypto';
-
-import { isProcessingOperation, listEnvelope, parseJob, serializeJob } from '@convertd/api';
-import { createJob, deleteJob, type Prisma } from '@convertd/db';
+import { listEnvelope, serializeJob } from '@convertd/api';
+import { deleteJob } from '@convertd/db';
 import { AppError } from '@convertd/errors';
-import { webhookUrlError } from '@convertd/webhooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { Deps } from '../deps';
-import { principal, requireCredits, requireScope } from '../plugins/auth';
+import { principal, requireScope } from '../plugins/auth';
 import { rateLimit } from '../plugins/rate-limit';
 import { applyOutcome } from '../services/effects';
-import { checkEnginesServed } from '../services/engines';
-import { isInlineImport, storeInlineImport, withStored } from '../services/imports';
-import { uploadResult } from '../services/urls';
+import { submitJob } from '../services/submit-job';
 import { findJob, isTerminal, isUuid, jobTasks } from '../services/views';
 import {
   filterOf,
@@ -35,62 +30,11 @@ export function registerJobRoutes(app: FastifyInstance, deps: Deps, ctx: RouteCo
 
   app.post('/v2/jobs', writeLimited, async (request, reply) => {
     const user = principal(request);
-    requireCredits(user);
-    const input = parseJob(request.body);
-    const hookError =
-      input.webhookUrl === null
-        ? null
-        : webhookUrlError(input.webhookUrl, deps.config.allowPrivateUrls);
-    if (hookError !== null) {
-      throw new AppError('INVALID_DATA', { errors: { webhook_url: [hookError] } });
-    }
-    const check = await checkEnginesServed(
-      deps,
-      input.tasks
-        .filter((t) => isProcessingOperation(t.operation))
-        .map((t) => ({
-          at: `tasks.${t.name}`,
-          payload: t.payload,
-          operation: t.operation,
-          inputFormat: t.inputFormat,
-        })),
-    );
-    if (check.deprecated) {
+    const { jobId, deprecated } = await submitJob(deps, user, request.body);
+    if (deprecated) {
       // RFC 9745: the engine version some task runs on is deprecated (its message says which).
       reply.header('deprecation', 'true');
     }
-    const jobId = randomUUID();
-    const stored: string[] = [];
-    const outcome = await withStored(deps, stored, async () => {
-      const tasks = await Promise.all(
-        input.tasks.map(async (t) => {
-          const id = randomUUID();
-          const payload = t.payload as Prisma.InputJsonObject;
-          return {
-            ...t,
-            id,
-            payload,
-            ...(t.operation === 'import/upload' ? { result: uploadResult(id) } : {}),
-            ...(isInlineImport(t.operation)
-              ? { ended: await storeInlineImport(deps, id, t.operation, payload, stored) }
-              : {}),
-          };
-        }),
-      );
-      return createJob(
-        deps.db,
-        {
-          id: jobId,
-          userId: user.userId,
-          tag: input.tag,
-          webhookUrl: input.webhookUrl,
-          sandbox: user.sandbox,
-          tasks,
-        },
-        deps.route,
-      );
-    });
-    await applyOutcome(deps, outcome);
 
     // On the sync API, creating a job also waits for it (and may redirect to its first export).
     const load = () => findJob(deps.db, jobId, user.userId);
@@ -206,7 +150,7 @@ function wantsRedirect(body: unknown): boolean {
 }
 
 /** The URL of the first file of the first finished `export/url` task of a serialized job. */
-function firstExportUrl(job: Record<string, unknown>): string | undefined {
+export function firstExportUrl(job: Record<string, unknown>): string | undefined {
   const tasks = (job.tasks ?? []) as {
     operation: string;
     status: string;

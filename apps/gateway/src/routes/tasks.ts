@@ -212,6 +212,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
               : {}),
           },
           deps.route,
+          deps.cipher,
         ),
       );
       await applyOutcome(deps, outcome);

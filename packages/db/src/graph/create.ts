@@ -13,7 +13,7 @@ import {
   type TaskRow,
 } from './status';
 import { endedColumns as endedRow, insertGraph, waitingMessage } from './insert';
-import type { Outcome, Router, TaskEnd, TaskSpec } from './types';
+import type { Outcome, PayloadSealer, Router, TaskEnd, TaskSpec } from './types';
 
 export interface CreateJobInput {
   id: string;
@@ -27,18 +27,28 @@ export interface CreateJobInput {
 /**
  * Writes a whole job graph in one transaction and queues the tasks that have no inputs. The graph
  * must already be validated (names resolve, no cycles): see the api package. Tasks created
- * ended (stored imports) release their dependants at once.
+ * ended (stored imports) release their dependants at once. Secret fields of the payloads are
+ * sealed here, so no writer can store them in the clear.
  */
-export async function createJob(db: Db, input: CreateJobInput, route: Router): Promise<Outcome> {
+export async function createJob(
+  db: Db,
+  input: CreateJobInput,
+  route: Router,
+  sealer: PayloadSealer,
+): Promise<Outcome> {
   // TODO(#4): an import/raw -> export/url job still takes ~11 statements here at ~0.3 ms of
   // Prisma CPU each; 500 jobs/s on 2 cores needs the new graph settled in memory before the one
   // insert (docs/performance.md, "Orchestration after the instant tasks").
   // Readers list a job's tasks by `created_at`: 1 ms apart keeps them in the order of definition.
   const createdAt = Date.now();
+  const sealedTasks = input.tasks.map((t) => ({
+    ...t,
+    payload: sealed(sealer, t.operation, input.userId, t.payload),
+  }));
 
   return transaction(db, async (tx) => {
     const out = emptyOutcome();
-    const tasks = await refuseUnlistedFiles(tx, input, out);
+    const tasks = await refuseUnlistedFiles(tx, { ...input, tasks: sealedTasks }, out);
     await insertGraph(tx, { ...input, tasks, createdAt });
     // Before any task is released: the job as created, even if it ends in this transaction.
     await enqueueWebhooks(tx, input.id, 'job.created');
@@ -92,7 +102,14 @@ export interface CreateTaskInput {
  * user; they are locked while their status is read, so an input that ends at this moment either
  * sees our edge or we see its end: the task cannot be left waiting forever.
  */
-export async function createTask(db: Db, input: CreateTaskInput, route: Router): Promise<Outcome> {
+export async function createTask(
+  db: Db,
+  input: CreateTaskInput,
+  route: Router,
+  sealer: PayloadSealer,
+): Promise<Outcome> {
+  const payload = sealed(sealer, input.operation, input.userId, input.payload);
+
   return transaction(db, async (tx) => {
     const out = emptyOutcome();
     const [task] = await refuseUnlistedFiles(
@@ -118,7 +135,7 @@ export async function createTask(db: Db, input: CreateTaskInput, route: Router):
         jobId: input.jobId ?? null,
         name: input.name,
         operation: input.operation,
-        payload: input.payload,
+        payload,
         retryOfTaskId: input.retryOfTaskId ?? null,
         copyOfTaskId: input.retryOfTaskId ?? null,
         ignoreError: input.ignoreError ?? false,
@@ -146,7 +163,7 @@ export async function createTask(db: Db, input: CreateTaskInput, route: Router):
       status: 'waiting',
       ignore_error: input.ignoreError ?? false,
       operation: input.operation,
-      payload: input.payload,
+      payload,
     };
     out.changes.push({ ...taskChange(row, 'waiting'), event: 'created' });
     if (input.ended) {
@@ -200,6 +217,15 @@ function taskRow(t: TaskSpec, userId: number, jobId: string): TaskRow {
     operation: t.operation,
     payload: t.payload,
   };
+}
+
+function sealed(
+  sealer: PayloadSealer,
+  operation: string,
+  userId: number,
+  payload: Prisma.InputJsonObject,
+): Prisma.InputJsonObject {
+  return sealer.seal(operation, userId, payload) as Prisma.InputJsonObject;
 }
 
 /** insert.ts's columns of a task created ended, as Prisma fields. */

@@ -6,7 +6,7 @@ import { transaction, type Db } from '../client';
 import type { Prisma } from '../generated/prisma/client';
 import { createTask } from './create';
 import { emptyOutcome, recordEnd, refreshJob, taskChange } from './status';
-import type { Outcome, Router, StoredFile } from './types';
+import type { Outcome, PayloadSealer, Router, StoredFile } from './types';
 
 interface ClaimedRow {
   id: string;
@@ -329,6 +329,9 @@ async function failTaskOfUser(
   });
 }
 
+/** A retry copies the stored payload, whose secrets are sealed already. */
+const COPY_SEALED: PayloadSealer = { seal: (_operation, _userId, payload) => payload };
+
 /** Creates a new task doing the same work on the same inputs; the old one stays as it was. */
 export async function retryTask(
   db: Db,
@@ -368,6 +371,7 @@ export async function retryTask(
       ...(initialResult?.(old.operation) ? { result: initialResult(old.operation)! } : {}),
     },
     route,
+    COPY_SEALED,
   );
 }
 

@@ -80,3 +80,14 @@ export interface TaskFailure {
  */
 export type TaskEnd =
   { status: 'finished'; result: Prisma.InputJsonObject; files: StoredFile[] } | TaskFailure;
+/**
+ * Encrypts the secret fields of a payload before it is written (the api package's
+ * `PayloadCipher`); sealing a value that is already sealed leaves it as it is.
+ */
+export interface PayloadSealer {
+  seal(
+    operation: string,
+    userId: number,
+    payload: Record<string, unknown>,
+  ): Record<string, unknown>;
+}
