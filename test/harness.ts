@@ -15,6 +15,7 @@ import { startWorker, type WorkerOptions, type WorkerRuntime } from '../apps/wor
 import { createLogger, loadConfig, type Config } from '../packages/config/src/index';
 import { createApiKey, SCOPES } from '../packages/db/src/keys';
 import { adminUrl, databaseUrl, templateDb } from './db-urls';
+import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, startS3Server, type S3Server } from './s3-server';
 
 export const CORPUS = path.resolve(import.meta.dirname, '../../shared/corpus');
 export const FIXTURES = path.resolve(import.meta.dirname, '../../shared/sdk-fixtures');
@@ -27,6 +28,8 @@ export interface Stack {
   url: string;
   syncUrl: string;
   env: Record<string, string>;
+  /** The S3 server holding the stack's files, when it runs on STORAGE_DRIVER=s3. */
+  s3: S3Server | null;
   createUser(options?: {
     scopes?: readonly string[];
     email?: string;
@@ -38,6 +41,11 @@ export interface Stack {
 
 export interface StackOptions {
   worker?: boolean;
+  /**
+   * Where the stack keeps its files; default: `s3` when CONVERTD_TEST_STORAGE=s3 is set (to run
+   * any test file on the S3 driver), else `local`. `s3` starts an s3rver for the stack.
+   */
+  storage?: 'local' | 's3';
   env?: Record<string, string>;
   workerOptions?: WorkerOptions;
 }
@@ -52,6 +60,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   const root = await fs.mkdtemp(path.join(os.tmpdir(), `convertd-test-${id}-`));
   const [port, syncPort] = [await freePort(), await freePort()];
+  const onS3 = (options.storage ?? process.env.CONVERTD_TEST_STORAGE) === 's3';
+  const s3 = onS3 ? await startS3Server() : null;
   const env: Record<string, string> = {
     DATABASE_URL: databaseUrl(dbName),
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -64,6 +74,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     SWEEP_INTERVAL_MS: '2000',
     WORKER_LOCK_MS: '5000',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    ...(s3
+      ? {
+          STORAGE_DRIVER: 's3',
+          S3_ENDPOINT: s3.endpoint,
+          S3_BUCKET: `convertd-${id}`,
+          S3_ACCESS_KEY_ID,
+          S3_SECRET_ACCESS_KEY,
+        }
+      : {}),
     ...options.env,
   };
   const config = loadConfig(env);
@@ -90,6 +109,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     url: `http://127.0.0.1:${port}`,
     syncUrl: `http://127.0.0.1:${syncPort}`,
     env,
+    s3,
     startWorker: start,
     async createUser(o = {}) {
       users += 1;
@@ -118,6 +138,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await drop.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
       await drop.end();
       await fs.rm(root, { recursive: true, force: true });
+      await s3?.close();
     },
   };
 }

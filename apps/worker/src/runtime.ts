@@ -18,7 +18,7 @@ import {
   engineQueues,
   type TaskJobData,
 } from '@convertd/queue';
-import { LocalStorage } from '@convertd/storage';
+import { createStorage } from '@convertd/storage';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -55,8 +55,11 @@ export async function startWorker(
   const dispatcher = new Dispatcher(redis, config.queuePrefix);
   const events = new EventBus(redis, subscriber, config.queuePrefix);
   await events.start();
-  const storage = new LocalStorage(config.dataDir);
-  await storage.init();
+  const storage = await createStorage({
+    driver: config.storageDriver,
+    dataDir: config.dataDir,
+    s3: config.s3,
+  });
   // Alive in Redis before its dir exists, so that no other worker takes the dir for a dead one's.
   await redis.set(
     `${config.queuePrefix}:workers:${hostName}`,
@@ -189,6 +192,7 @@ export async function startWorker(
       }
       await dispatcher.close();
       await db.$disconnect();
+      storage.close?.();
       redis.disconnect();
       subscriber.disconnect();
     },
