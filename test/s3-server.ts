@@ -1,6 +1,7 @@
 // A real S3-compatible server (s3rver, on disk) on 127.0.0.1 for one test file or stack.
 // s3rver checks access key ids but not v4 signatures: a wrong secret goes unnoticed there.
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -15,6 +16,8 @@ export const S3_SECRET_ACCESS_KEY = 'S3RVER';
 export interface S3Server {
   endpoint: string;
   port: number;
+  /** Every request that reached the server (newest last): `METHOD /path?query` and headers. */
+  requests: { line: string; headers: http.IncomingHttpHeaders }[];
   close(): Promise<void>;
 }
 
@@ -29,11 +32,30 @@ export async function startS3Server(buckets: readonly string[] = []): Promise<S3
     configureBuckets: buckets.map((name) => ({ name, configs: [] })),
   });
   await server.run();
+  // A recording proxy in front, so tests can see what the SDK sent (parts of a multipart upload).
+  const requests: S3Server['requests'] = [];
+  const proxy = http.createServer((req, res) => {
+    requests.push({ line: `${req.method} ${req.url}`, headers: req.headers });
+    const upstream = http.request(
+      { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  const front = await freePort();
+  await new Promise<void>((resolve) => proxy.listen(front, '127.0.0.1', resolve));
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    port,
+    endpoint: `http://127.0.0.1:${front}`,
+    port: front,
+    requests,
     async close() {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
       await server.close();
       await fs.rm(directory, { recursive: true, force: true });
     },

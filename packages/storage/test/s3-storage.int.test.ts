@@ -56,7 +56,10 @@ describe('S3Storage', () => {
   it('creates its bucket, stores a stream and reads it back whole and by range', async () => {
     expect(await storage.ping()).toBe(true);
     const stored = await storage.put('tasks/a/one', Readable.from([Buffer.from('hello world')]));
-    expect(stored).toEqual({ size: 11, md5: createHash('md5').update('hello world').digest('hex') });
+    expect(stored).toEqual({
+      size: 11,
+      md5: createHash('md5').update('hello world').digest('hex'),
+    });
     expect(await text(await storage.read('tasks/a/one'))).toBe('hello world');
     expect(await text(await storage.read('tasks/a/one', { start: 6, end: 10 }))).toBe('world');
     expect(await storage.size('tasks/a/one')).toBe(11);
