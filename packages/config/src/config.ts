@@ -110,7 +110,7 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 function driver(env: Env): 'local' | 's3' {
-  const raw = (env.STORAGE_DRIVER ?? 'local').toLowerCase();
+  const raw = (env.STORAGE_DRIVER || 'local').toLowerCase();
   if (raw !== 'local' && raw !== 's3') {
     throw new ConfigError(`STORAGE_DRIVER must be local or s3, got "${raw}"`);
   }

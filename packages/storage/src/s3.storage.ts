@@ -71,6 +71,10 @@ export class S3Storage implements Storage {
       await this.client
         .send(new CreateBucketCommand({ Bucket: this.bucket }))
         .catch((cause: unknown) => {
+          // Another gateway or worker starting at the same moment made it first.
+          if ((cause as { name?: unknown } | null)?.name === 'BucketAlreadyOwnedByYou') {
+            return;
+          }
           throw storageError('The storage bucket does not exist and cannot be created.', cause);
         });
     }
