@@ -156,6 +156,7 @@ describe('export/s3', () => {
     expect(first.body.toString()).toBe('first');
     expect(first.got.Metadata).toEqual({ origin: 'convertd', run: '7' });
     expect(first.got.CacheControl).toBe('max-age=60');
+    expect(first.got.ContentType).toBe('text/plain; charset=utf-8');
     expect((await object(keys[2]!)).body.toString()).toBe('third');
     // s3rver keeps neither tags nor ACLs: what the SDK sent is checked instead.
     const puts = s3.requests.filter((r) => r.line.startsWith('PUT /target/results/'));

@@ -11,6 +11,8 @@ import { AppError } from '@convertd/errors';
 import type { OperationOutput, OperationRun } from '../index';
 import { openTaskS3, s3Failure, type TaskS3 } from './client';
 
+/** What buckets say of objects stored without a type: no better than none. */
+const GENERIC = new Set(['binary/octet-stream', 'application/octet-stream']);
 const MEDIA_TYPE = /^[\w.+-]+\/[\w.+-]+(\s*;[\x20-\x7e]*)?$/;
 
 /** Objects one prefix import may bring in. */
@@ -111,7 +113,7 @@ async function importObject(
   });
   // Kept only when it can be sent back as a header as it is (downloads of export/url).
   const type = object.ContentType;
-  const contentType = type && type !== 'binary/octet-stream' && MEDIA_TYPE.test(type) ? type : null;
+  const contentType = type && !GENERIC.has(type) && MEDIA_TYPE.test(type) ? type : null;
 
   return {
     id,
