@@ -144,7 +144,11 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
         contentType: type,
         expiresInSec: PRESIGNED_TTL_SEC,
       });
-      return reply.code(302).header('cache-control', 'no-store').header('location', location).send();
+      return reply
+        .code(302)
+        .header('cache-control', 'no-store')
+        .header('location', location)
+        .send();
     }
 
     const size = Number(file.size);
