@@ -111,24 +111,29 @@ export class S3Storage implements Storage {
       partSize: PART_SIZE,
       queueSize: 2,
     });
-    // Either side failing stops the other: an S3 error must not leave the source waiting.
+    // Either side failing stops the other: an S3 error must not leave the source waiting, and
+    // a source that fails (a client gone mid-upload) aborts the upload. The first failure is
+    // the one to report.
+    let first: { side: 'send' | 'feed'; err: unknown } | undefined;
     const sending = upload.done().catch((err: unknown) => {
+      first ??= { side: 'send', err };
       piped.destroy(err instanceof Error ? err : new Error('upload failed'));
       throw err;
     });
     const feeding = pipeline(body, meter, piped).catch(async (err: unknown) => {
+      first ??= { side: 'feed', err };
       await upload.abort().catch(() => undefined);
       throw err;
     });
-    const [sent, fed] = await Promise.allSettled([sending, feeding]);
+    await Promise.allSettled([sending, feeding]);
     if (refused) {
       throw refused;
     }
-    if (sent.status === 'rejected') {
-      throw storageError('A file could not be written to storage.', sent.reason, key);
+    if (first?.side === 'send') {
+      throw storageError('A file could not be written to storage.', first.err, key);
     }
-    if (fed.status === 'rejected') {
-      throw fed.reason;
+    if (first) {
+      throw first.err;
     }
 
     return { size, md5: hash.digest('hex') };

@@ -86,6 +86,16 @@ describe('S3Storage', () => {
     expect(await storage.size('tasks/c/too-big')).toBeNull();
   });
 
+  it('passes on the error of a source that fails mid-way and leaves no object', async () => {
+    const gone = new Error('client went away');
+    async function* source() {
+      yield Buffer.alloc(PART_SIZE + 10);
+      throw gone;
+    }
+    await expect(storage.put('tasks/c/half', Readable.from(source()))).rejects.toBe(gone);
+    expect(await storage.size('tasks/c/half')).toBeNull();
+  });
+
   it('copies, downloads to a local file for engines, and deletes', async () => {
     await storage.put('tasks/d/src', Readable.from([Buffer.from('copy me')]));
     await storage.copy('tasks/d/src', 'tasks/e/dst');
