@@ -143,7 +143,8 @@ describe('export/s3', () => {
             metadata: { origin: 'convertd', run: 7 },
             cache_control: 'max-age=60',
             tagging: { project: 'alpha' },
-            acl: 'private',
+            // As the .NET SDK sends it (its enum's member name).
+            acl: 'BucketOwnerFullControl',
           }),
         },
       },
@@ -163,7 +164,7 @@ describe('export/s3', () => {
     expect(puts).toHaveLength(3);
     for (const put of puts) {
       expect(put.headers['x-amz-tagging']).toBe('project=alpha');
-      expect(put.headers['x-amz-acl']).toBe('private');
+      expect(put.headers['x-amz-acl']).toBe('bucket-owner-full-control');
     }
   });
 

@@ -9,5 +9,5 @@ export { refused, splitArguments } from './command/arguments';
 export { mapArgument } from './command/guard';
 export type { ArgumentRules, SandboxDirs } from './command/guard';
 export { FFMPEG_ARGUMENT_RULES, MAGICK_ARGUMENT_RULES } from './command/rules';
-export { S3_ACLS } from './storage/s3-fields';
+export { S3_ACLS, s3Acl } from './storage/s3-fields';
 export { contentTypeOf } from './media-types';

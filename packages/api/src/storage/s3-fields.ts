@@ -10,6 +10,18 @@ export const S3_ACLS = [
 ];
 
 type Json = Record<string, unknown>;
+
+/**
+ * The canned ACL of an `acl` field. The .NET SDK sends its enum's member names (`PublicRead`
+ * for `public-read`); the SDKs win, so those are taken too.
+ */
+export function s3Acl(value: unknown): string | undefined {
+  if (typeof value !== 'string') {
+    return undefined;
+  }
+  const acl = value.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
+  return S3_ACLS.includes(acl) ? acl : undefined;
+}
 type Add = (field: string, message: string) => void;
 
 /** Adds a message per bad field of an S3 import or export. */
@@ -36,7 +48,7 @@ export function checkS3Fields(operation: string, def: Json, add: Add): void {
     return;
   }
 
-  if (!absent(def.acl) && !S3_ACLS.includes(def.acl as string)) {
+  if (!absent(def.acl) && s3Acl(def.acl) === undefined) {
     add('acl', `The acl must be one of ${S3_ACLS.join(', ')}.`);
   }
   if (!absent(def.server_side_encryption) && typeof def.server_side_encryption !== 'string') {

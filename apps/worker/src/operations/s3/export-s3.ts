@@ -1,7 +1,7 @@
 // `export/s3`: every input file streamed from storage into the bucket, in parts when large.
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { contentTypeOf } from '@convertd/api';
+import { contentTypeOf, s3Acl } from '@convertd/api';
 import type { InputFile } from '@convertd/db';
 import { AppError } from '@convertd/errors';
 
@@ -55,7 +55,7 @@ async function upload(run: OperationRun, s3: TaskS3, file: InputFile, key: strin
       file.contentType && file.contentType !== 'application/octet-stream'
         ? file.contentType
         : contentTypeOf(file.filename),
-    ACL: text(payload.acl) as PutObjectCommandInput['ACL'],
+    ACL: s3Acl(payload.acl) as PutObjectCommandInput['ACL'],
     CacheControl: text(payload.cache_control),
     ServerSideEncryption: text(
       payload.server_side_encryption,
