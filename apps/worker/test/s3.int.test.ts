@@ -2,6 +2,7 @@
 // (s3rver, behind a proxy that records what the SDK sent): single keys, prefixes, key
 // placeholders, metadata, multipart, and failures told without secrets.
 import { createHash } from 'node:crypto';
+import net from 'node:net';
 
 import {
   CreateBucketCommand,
@@ -267,6 +268,25 @@ describe('failures', () => {
       code: 'IMPORT_FAILED',
       message: 'The S3 endpoint 127.0.0.1 refused the connection.',
     });
+  });
+
+  it('ends at the task deadline when the endpoint accepts but never answers', async () => {
+    const silent = net.createServer(() => undefined);
+    const port = await freePort();
+    await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
+    try {
+      const task = await api(
+        stack,
+        key,
+        'POST',
+        '/v2/import/s3',
+        on('source', { key: 'docs/report.txt', endpoint: `http://127.0.0.1:${port}`, timeout: 2 }),
+      );
+      const failed = await waitTask(stack, key, task.json.data.id);
+      expect(failed).toMatchObject({ status: 'error', code: 'ENGINE_TIMEOUT' });
+    } finally {
+      silent.close();
+    }
   });
 
   it('fails an export to a missing bucket with EXPORT_FAILED', async () => {
