@@ -20,6 +20,7 @@ import {
 } from '../packages/config/src/index';
 import { createApiKey, SCOPES } from '../packages/db/src/keys';
 import { adminUrl, databaseUrl, templateDb } from './db-urls';
+import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, startS3Server, type S3Server } from './s3-server';
 
 export const CORPUS = path.resolve(import.meta.dirname, '../../shared/corpus');
 export const FIXTURES = path.resolve(import.meta.dirname, '../../shared/sdk-fixtures');
@@ -35,6 +36,8 @@ export interface Stack {
   sandboxUrl: string | null;
   sandboxSyncUrl: string | null;
   env: Record<string, string>;
+  /** The S3 server holding the stack's files, when it runs on STORAGE_DRIVER=s3. */
+  s3: S3Server | null;
   createUser(options?: {
     scopes?: readonly string[];
     email?: string;
@@ -48,6 +51,11 @@ export interface Stack {
 
 export interface StackOptions {
   worker?: boolean;
+  /**
+   * Where the stack keeps its files; default: `s3` when CONVERTD_TEST_STORAGE=s3 is set (to run
+   * any test file on the S3 driver), else `local`. `s3` starts an s3rver for the stack.
+   */
+  storage?: 'local' | 's3';
   env?: Record<string, string>;
   workerOptions?: WorkerOptions;
   /** Also open the sandbox API on its own ports (SANDBOX_PORT, SANDBOX_SYNC_PORT). */
@@ -67,6 +75,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), `convertd-test-${id}-`));
   const [port, syncPort] = [await freePort(), await freePort()];
   const sandboxPorts = options.sandbox ? [await freePort(), await freePort()] : null;
+  const onS3 = (options.storage ?? process.env.CONVERTD_TEST_STORAGE) === 's3';
+  const s3 = onS3 ? await startS3Server() : null;
   const env: Record<string, string> = {
     DATABASE_URL: databaseUrl(dbName),
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -83,6 +93,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     RATE_LIMIT_PER_MINUTE: '0',
     ...(sandboxPorts
       ? { SANDBOX_PORT: String(sandboxPorts[0]), SANDBOX_SYNC_PORT: String(sandboxPorts[1]) }
+      : {}),
+    ...(s3
+      ? {
+          STORAGE_DRIVER: 's3',
+          S3_ENDPOINT: s3.endpoint,
+          S3_BUCKET: `convertd-${id}`,
+          S3_ACCESS_KEY_ID,
+          S3_SECRET_ACCESS_KEY,
+        }
       : {}),
     ...options.env,
   };
@@ -124,6 +143,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     sandboxUrl: sandboxPorts ? `${scheme}://127.0.0.1:${sandboxPorts[0]}` : null,
     sandboxSyncUrl: sandboxPorts ? `${scheme}://127.0.0.1:${sandboxPorts[1]}` : null,
     env,
+    s3,
     startWorker: start,
     async createUser(o = {}) {
       users += 1;
@@ -156,6 +176,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await drop.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
       await drop.end();
       await fs.rm(root, { recursive: true, force: true });
+      await s3?.close();
     },
   };
 }

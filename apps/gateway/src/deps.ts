@@ -4,7 +4,7 @@ import { PayloadCipher } from '@convertd/api';
 import type { Config, Logger } from '@convertd/config';
 import { createDb, getOrCreateSetting, payloadKeys, type Db, type Router } from '@convertd/db';
 import { connectRedis, Dispatcher, EventBus, makeRouter, ServedEngines } from '@convertd/queue';
-import { LocalStorage, type Storage } from '@convertd/storage';
+import { createStorage, type Storage } from '@convertd/storage';
 import type { Redis } from 'ioredis';
 
 import { LiveHub } from './live/hub';
@@ -47,8 +47,11 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
   const dispatcher = new Dispatcher(bullConnection, config.queuePrefix);
   const events = new EventBus(redis, subscriber, config.queuePrefix);
   await events.start();
-  const storage = new LocalStorage(config.dataDir);
-  await storage.init();
+  const storage = await createStorage({
+    driver: config.storageDriver,
+    dataDir: config.dataDir,
+    s3: config.s3,
+  });
   const urlSecret = await getOrCreateSetting(db, 'url_signing_secret', () =>
     randomBytes(32).toString('hex'),
   );
@@ -86,6 +89,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
       live.close();
       await dispatcher.close();
       await db.$disconnect();
+      storage.close?.();
       for (const conn of [redis, subscriber, bullConnection]) {
         conn.disconnect();
       }

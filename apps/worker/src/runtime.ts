@@ -19,7 +19,7 @@ import {
   engineQueues,
   type TaskJobData,
 } from '@convertd/queue';
-import { LocalStorage } from '@convertd/storage';
+import { createStorage } from '@convertd/storage';
 import { WebhookDispatcher } from '@convertd/webhooks';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -57,8 +57,11 @@ export async function startWorker(
   const dispatcher = new Dispatcher(redis, config.queuePrefix);
   const events = new EventBus(redis, subscriber, config.queuePrefix);
   await events.start();
-  const storage = new LocalStorage(config.dataDir);
-  await storage.init();
+  const storage = await createStorage({
+    driver: config.storageDriver,
+    dataDir: config.dataDir,
+    s3: config.s3,
+  });
   const cipher = await cipherFor(db, config, logger);
   // Alive in Redis before its dir exists, so that no other worker takes the dir for a dead one's.
   await redis.set(
@@ -200,6 +203,7 @@ export async function startWorker(
       }
       await dispatcher.close();
       await db.$disconnect();
+      storage.close?.();
       redis.disconnect();
       subscriber.disconnect();
     },

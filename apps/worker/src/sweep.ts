@@ -1,5 +1,6 @@
 // Periodic repairs that keep Postgres and Redis in agreement (ARCHITECTURE.md decision 1).
 import {
+  deleteExpired,
   findLostTasks,
   findStrandedTasks,
   findUploadsInProgress,
@@ -31,10 +32,15 @@ export function startSweeps(ctx: WorkerContext): { stop(): void } {
   return { stop: () => clearInterval(timer) };
 }
 
+/** Batches of expired jobs and tasks one sweep deletes at most (the rest wait for the next). */
+const EXPIRY_BATCH = 100;
+const EXPIRY_ROUNDS = 10;
+
 /**
  * Re-queues ready tasks that Redis lost and running tasks whose queue entry vanished, routes
  * again tasks left on a version queue nobody consumes, and gives back uploads whose gateway died
- * mid-upload.
+ * mid-upload, and deletes jobs and standalone tasks (with their files) RETENTION_HOURS after they
+ * ended.
  */
 export async function sweepOnce(ctx: WorkerContext): Promise<number> {
   const locked = await ctx.redis.set(
@@ -67,6 +73,7 @@ export async function sweepOnce(ctx: WorkerContext): Promise<number> {
   }
 
   await releaseAbandonedUploads(ctx);
+  await expireEnded(ctx);
 
   return missing.length;
 }
@@ -130,6 +137,28 @@ async function releaseAbandonedUploads(ctx: WorkerContext): Promise<void> {
     if (outcome) {
       ctx.logger.warn({ taskId: upload.id }, 'upload abandoned by its gateway; task waits again');
       await publish(ctx, outcome);
+    }
+  }
+}
+
+/** Jobs and standalone tasks that ended more than RETENTION_HOURS ago go, files first. */
+async function expireEnded(ctx: WorkerContext): Promise<void> {
+  if (ctx.config.retentionHours <= 0) {
+    return;
+  }
+  const cutoff = new Date(Date.now() - ctx.config.retentionHours * 3_600_000);
+  for (let round = 0; round < EXPIRY_ROUNDS; round += 1) {
+    const gone = await deleteExpired(
+      ctx.db,
+      cutoff,
+      (keys) => ctx.storage.delete(keys),
+      EXPIRY_BATCH,
+    );
+    if (gone.jobs + gone.tasks > 0) {
+      ctx.logger.info(gone, 'sweep deleted expired jobs and tasks');
+    }
+    if (gone.jobs < EXPIRY_BATCH && gone.tasks < EXPIRY_BATCH) {
+      return;
     }
   }
 }

@@ -30,7 +30,8 @@ const slow = new FakeEngine({ name: 'slow', delayMs: 30_000 });
 let flakyWorker: WorkerRuntime;
 
 beforeAll(async () => {
-  stack = await startStack();
+  // Local storage whatever CONVERTD_TEST_STORAGE says: the test looks into DATA_DIR.
+  stack = await startStack({ storage: 'local' });
   ({ key } = await stack.createUser());
   await stack.startWorker({ engines: [slow], hostName: 'worker-slow' });
   flakyWorker = await stack.startWorker({

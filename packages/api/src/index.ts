@@ -14,3 +14,5 @@ export { creditsFor } from './credits';
 export type { CreditRates } from './credits';
 export { SECRET_MASK, maskSecrets, secretFieldsOf } from './secrets/fields';
 export { PayloadCipher } from './secrets/cipher';
+export { S3_ACLS, s3Acl } from './storage/s3-fields';
+export { contentTypeOf } from './media-types';

@@ -1,9 +1,15 @@
 // The operations this deployment accepts: imports, the processing operations of the catalogue,
-// and exports. Cloud storage imports and exports come with issue #6.
+// and exports.
 import { PROCESSING_OPERATIONS } from './catalogue/index';
 
-export const IMPORT_OPERATIONS = ['import/upload', 'import/url', 'import/base64', 'import/raw'];
-export const EXPORT_OPERATIONS = ['export/url'];
+export const IMPORT_OPERATIONS = [
+  'import/upload',
+  'import/url',
+  'import/base64',
+  'import/raw',
+  'import/s3',
+];
+export const EXPORT_OPERATIONS = ['export/url', 'export/s3'];
 
 export const OPERATIONS: readonly string[] = [
   ...IMPORT_OPERATIONS,

@@ -14,7 +14,14 @@ import {
   unsupportedMessage,
 } from './catalogue/index';
 import { extensionOf } from './filenames';
-import { isOperation, isProcessingOperation, OPERATIONS, type Operation } from './operations';
+import {
+  EXPORT_OPERATIONS,
+  isOperation,
+  isProcessingOperation,
+  OPERATIONS,
+  type Operation,
+} from './operations';
+import { checkS3Fields } from './storage/s3-fields';
 
 type Json = Record<string, unknown>;
 type Errors = Record<string, string[]>;
@@ -173,7 +180,8 @@ function checkFields(
   checkNul(def, at, errors);
   const mode = PROCESSING_OPERATIONS[operation];
   const needsInput =
-    operation === 'export/url' || ((mode === 'each' || mode === 'all') && operation !== 'command');
+    EXPORT_OPERATIONS.includes(operation) ||
+    ((mode === 'each' || mode === 'all') && operation !== 'command');
   if (needsInput && inputs.length === 0) {
     add(errors, key('input'), 'The input field is required.');
   }
@@ -215,6 +223,10 @@ function checkFields(
       ) {
         add(errors, key('redirect'), 'The redirect format is invalid.');
       }
+      break;
+    case 'import/s3':
+    case 'export/s3':
+      checkS3Fields(operation, def, (field, message) => add(errors, key(field), message));
       break;
     case 'export/url':
       for (const field of ['inline', 'archive_multiple_files']) {

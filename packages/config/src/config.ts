@@ -22,6 +22,11 @@ export interface Config {
   /** PEM certificate chain and key (TLS_CERT_FILE, TLS_KEY_FILE): both ports then speak HTTPS. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly dataDir: string;
+  /** Where files live: `local` (under dataDir) or `s3` (the bucket of `s3`). */
+  readonly storageDriver: 'local' | 's3';
+  readonly s3: S3Settings;
+  /** Hours after a job (or standalone task) ends that it and its files are deleted; 0: never. */
+  readonly retentionHours: number;
   readonly workDir: string;
   /** Prefix of every Redis key (BullMQ queues and pub/sub channels). */
   readonly queuePrefix: string;
@@ -91,6 +96,18 @@ export interface CreditModel {
   readonly perOperation: Readonly<Record<string, number>>;
 }
 
+/** The bucket of STORAGE_DRIVER=s3 (any S3-compatible service). */
+export interface S3Settings {
+  readonly endpoint: string | undefined;
+  readonly bucket: string;
+  readonly region: string;
+  readonly accessKeyId: string | undefined;
+  readonly secretAccessKey: string | undefined;
+  readonly forcePathStyle: boolean;
+  /** Download URLs answer with a redirect to a presigned URL of the bucket. */
+  readonly presignedDownloads: boolean;
+}
+
 type Env = Record<string, string | undefined>;
 
 export function loadConfig(env: Env = process.env): Config {
@@ -108,6 +125,9 @@ export function loadConfig(env: Env = process.env): Config {
     sandboxPublicUrl: origin(env.SANDBOX_PUBLIC_URL, 'SANDBOX_PUBLIC_URL'),
     tls: tlsFiles(env),
     dataDir,
+    storageDriver: driver(env),
+    s3: s3Settings(env),
+    retentionHours: hours(env, 'RETENTION_HOURS', 24),
     workDir: path.resolve(env.WORK_DIR ?? path.join(os.tmpdir(), 'convertd-work')),
     queuePrefix: env.QUEUE_PREFIX ?? 'convertd',
     allowPrivateUrls: bool(env, 'CONVERTD_ALLOW_PRIVATE_URLS', false),
@@ -147,6 +167,47 @@ export function loadConfig(env: Env = process.env): Config {
     webhookPollMs: Math.max(10, int(env, 'WEBHOOK_POLL_MS', 2000)),
     webhookDispatcher: bool(env, 'WEBHOOK_DISPATCHER', true),
   });
+}
+
+function driver(env: Env): 'local' | 's3' {
+  const raw = (env.STORAGE_DRIVER || 'local').toLowerCase();
+  if (raw !== 'local' && raw !== 's3') {
+    throw new ConfigError(`STORAGE_DRIVER must be local or s3, got "${raw}"`);
+  }
+  if (raw === 's3' && !env.S3_BUCKET) {
+    throw new ConfigError('STORAGE_DRIVER=s3 needs S3_BUCKET');
+  }
+  return raw;
+}
+
+function s3Settings(env: Env): S3Settings {
+  const endpoint = env.S3_ENDPOINT || undefined;
+  if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) {
+    throw new ConfigError(`S3_ENDPOINT must be an http or https URL, got "${endpoint}"`);
+  }
+  return {
+    endpoint,
+    bucket: env.S3_BUCKET ?? '',
+    region: env.S3_REGION || 'us-east-1',
+    accessKeyId: env.S3_ACCESS_KEY_ID || undefined,
+    secretAccessKey: env.S3_SECRET_ACCESS_KEY || undefined,
+    // A custom endpoint (MinIO, Ceph, s3rver) rarely has a wildcard DNS name for buckets.
+    forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', endpoint !== undefined),
+    presignedDownloads: bool(env, 'S3_PRESIGNED_DOWNLOADS', false),
+  };
+}
+
+/** A non-negative number of hours; fractions allowed (tests use seconds' worth). */
+function hours(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') {
+    return fallback;
+  }
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) {
+    throw new ConfigError(`${name} must be a non-negative number of hours, got "${raw}"`);
+  }
+  return value;
 }
 
 /** `libreoffice=7.4,chrome=156.0` → libreoffice → [7.4], chrome → [156.0]. */

@@ -10,6 +10,8 @@ export {
   retryTask,
 } from './graph/lifecycle';
 export { deleteTask, deleteJob } from './graph/delete';
+export { deleteExpired } from './graph/expire';
+export type { Expired } from './graph/expire';
 export type { Deletion } from './graph/delete';
 export type { ClaimedTask, ClaimResult, Completion, InputFile } from './graph/lifecycle';
 export {

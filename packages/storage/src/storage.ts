@@ -11,9 +11,16 @@ export interface ReadRange {
   end: number;
 }
 
+/** How a presigned download should present the file. */
+export interface DownloadLink {
+  contentDisposition: string;
+  contentType: string;
+  expiresInSec: number;
+}
+
 /**
  * Where task files live. Keys are ours (`tasks/<taskId>/<fileId>`), never user file names.
- * Implemented by local disk now and by S3-compatible storage next (issue #6).
+ * Implemented by local disk (`LocalStorage`) and by an S3-compatible bucket (`S3Storage`).
  */
 export interface Storage {
   /** Streams `body` into `key`; the object appears whole or not at all. */
@@ -27,4 +34,7 @@ export interface Storage {
   delete(keys: readonly string[]): Promise<void>;
   /** True when the storage answers (for /readyz). */
   ping(): Promise<boolean>;
+  /** A URL that serves the file without us in between, when the driver has such a thing. */
+  downloadUrl?(key: string, link: DownloadLink): Promise<string>;
+  close?(): void;
 }

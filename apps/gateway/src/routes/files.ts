@@ -17,6 +17,9 @@ import { contentDisposition, contentTypeOf, parseRange } from '../upload/http-fi
 import { queryOf, sendData } from './common';
 import type { RouteContext } from './context';
 
+/** A presigned bucket URL is followed at once; it need not outlive that. */
+const PRESIGNED_TTL_SEC = 900;
+
 type UploadRequest = FastifyRequest<{ Params: { taskId: string } }>;
 type DownloadRequest = FastifyRequest<{ Params: { taskId: string; fileId: string; name: string } }>;
 
@@ -139,6 +142,25 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
       throw new AppError('NOT_FOUND', { message: 'The file does not exist (any more).' });
     }
 
+    const type =
+      file.contentType && file.contentType !== 'application/octet-stream'
+        ? file.contentType
+        : contentTypeOf(file.filename);
+    const disposition = contentDisposition(inline ? 'inline' : 'attachment', file.filename);
+    // S3_PRESIGNED_DOWNLOADS: the bytes come from the bucket; the URL handed out stays ours.
+    if (request.method === 'GET' && deps.config.s3.presignedDownloads && deps.storage.downloadUrl) {
+      const location = await deps.storage.downloadUrl(file.storageKey, {
+        contentDisposition: disposition,
+        contentType: type,
+        expiresInSec: PRESIGNED_TTL_SEC,
+      });
+      return reply
+        .code(302)
+        .header('cache-control', 'no-store')
+        .header('location', location)
+        .send();
+    }
+
     const size = Number(file.size);
     const range = parseRange(request.headers.range, size);
     if (range === 'unsatisfiable') {
@@ -150,16 +172,8 @@ export function registerFileRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
     }
 
     reply
-      .header(
-        'content-type',
-        file.contentType && file.contentType !== 'application/octet-stream'
-          ? file.contentType
-          : contentTypeOf(file.filename),
-      )
-      .header(
-        'content-disposition',
-        contentDisposition(inline ? 'inline' : 'attachment', file.filename),
-      )
+      .header('content-type', type)
+      .header('content-disposition', disposition)
       .header('accept-ranges', 'bytes')
       .header('x-content-type-options', 'nosniff')
       // User files are served from our origin: never let one run script there.

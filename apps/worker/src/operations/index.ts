@@ -4,6 +4,8 @@ import type { WorkerContext } from '../context';
 import { runExportUrl } from './export-url';
 import { runImport } from './import';
 import { runProcessing } from './process';
+import { runExportS3 } from './s3/export-s3';
+import { runImportS3 } from './s3/import-s3';
 import { PROCESSING_OPERATIONS } from '@convertd/api';
 
 /** What an operation produced: files it stored and the rest of its result. */
@@ -32,6 +34,8 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'import/url': runImport,
   'import/base64': runImport,
   'import/raw': runImport,
+  'import/s3': runImportS3,
   'export/url': runExportUrl,
+  'export/s3': runExportS3,
   ...Object.fromEntries(Object.keys(PROCESSING_OPERATIONS).map((op) => [op, runProcessing])),
 };

@@ -65,15 +65,19 @@ export async function usageOf(db: DbOrTx, q: UsageQuery): Promise<UsageRow[]> {
 }
 
 /**
- * Folds the usage of tasks about to be deleted (one task, or a job's) into `usage_days`.
- * TODO(#6): the expiry of old jobs and tasks must call this too, or their usage disappears.
+ * Folds the usage of tasks about to be deleted (one task, a job's, or the batch the expiry
+ * sweep removes) into `usage_days`.
  */
 export async function archiveUsage(
   tx: Tx,
-  of: { taskId: string } | { jobId: string },
+  of: { taskId: string } | { jobId: string } | { taskIds: string[]; jobIds: string[] },
 ): Promise<void> {
   const where =
-    'taskId' in of ? Prisma.sql`id = ${of.taskId}::uuid` : Prisma.sql`job_id = ${of.jobId}::uuid`;
+    'taskIds' in of
+      ? Prisma.sql`(id = ANY(${of.taskIds}::uuid[]) OR job_id = ANY(${of.jobIds}::uuid[]))`
+      : 'taskId' in of
+        ? Prisma.sql`id = ${of.taskId}::uuid`
+        : Prisma.sql`job_id = ${of.jobId}::uuid`;
   await tx.$executeRaw`
     INSERT INTO usage_days (user_id, day, operation, sandbox, tasks, credits, engine_ms)
     SELECT user_id, (ended_at AT TIME ZONE 'UTC')::date, operation, sandbox, count(*),

@@ -119,7 +119,7 @@ export async function deleteJob(
  * storage keys of its inputs' files (instant.ts), which must outlive whichever of them goes
  * first. The rows found are locked, so two deletions that share a key cannot both keep it.
  */
-async function unlisted(tx: Tx, keys: string[]): Promise<string[]> {
+export async function unlisted(tx: Tx, keys: string[]): Promise<string[]> {
   const unique = [...new Set(keys)];
   if (unique.length === 0) {
     return [];
