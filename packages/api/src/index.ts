@@ -9,3 +9,4 @@ export { refused, splitArguments } from './command/arguments';
 export { mapArgument } from './command/guard';
 export type { ArgumentRules, SandboxDirs } from './command/guard';
 export { FFMPEG_ARGUMENT_RULES, MAGICK_ARGUMENT_RULES } from './command/rules';
+export { REMOTE_EXPORTS, REMOTE_IMPORTS } from './remote-storage';

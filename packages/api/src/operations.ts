@@ -1,9 +1,16 @@
 // The operations this deployment accepts: imports, the processing operations of the catalogue,
-// and exports. Cloud storage imports and exports come with issue #6.
+// and exports (`remote-storage.ts` lists those of other people's storage).
 import { PROCESSING_OPERATIONS } from './catalogue/index';
+import { REMOTE_EXPORTS, REMOTE_IMPORTS } from './remote-storage';
 
-export const IMPORT_OPERATIONS = ['import/upload', 'import/url', 'import/base64', 'import/raw'];
-export const EXPORT_OPERATIONS = ['export/url'];
+export const IMPORT_OPERATIONS = [
+  'import/upload',
+  'import/url',
+  'import/base64',
+  'import/raw',
+  ...REMOTE_IMPORTS,
+];
+export const EXPORT_OPERATIONS = ['export/url', ...REMOTE_EXPORTS];
 
 export const OPERATIONS: readonly string[] = [
   ...IMPORT_OPERATIONS,

@@ -15,6 +15,7 @@ import {
 } from './catalogue/index';
 import { extensionOf } from './filenames';
 import { isOperation, isProcessingOperation, OPERATIONS, type Operation } from './operations';
+import { checkRemoteStorage, isRemoteStorageOperation } from './remote-storage';
 
 type Json = Record<string, unknown>;
 type Errors = Record<string, string[]>;
@@ -173,12 +174,15 @@ function checkFields(
   checkNul(def, at, errors);
   const mode = PROCESSING_OPERATIONS[operation];
   const needsInput =
-    operation === 'export/url' || ((mode === 'each' || mode === 'all') && operation !== 'command');
+    operation.startsWith('export/') || ((mode === 'each' || mode === 'all') && operation !== 'command');
   if (needsInput && inputs.length === 0) {
     add(errors, key('input'), 'The input field is required.');
   }
   if (isProcessingOperation(operation)) {
     checkProcessing(operation, def, key, errors, inferred);
+  }
+  if (isRemoteStorageOperation(operation)) {
+    checkRemoteStorage(operation, def, (field, message) => add(errors, key(field), message));
   }
   switch (operation) {
     case 'import/url':

@@ -41,6 +41,7 @@ export const CODES = {
   NO_INPUT_FILES: { status: 422, message: 'The input tasks produced no files', retryable: false },
   UPLOAD_FAILED: { status: 400, message: 'The upload could not be read', retryable: false },
   IMPORT_FAILED: { status: 422, message: 'The file could not be imported', retryable: false },
+  EXPORT_FAILED: { status: 422, message: 'The file could not be exported', retryable: false },
   URL_NOT_ALLOWED: { status: 422, message: 'The URL is not allowed', retryable: false },
   PASSWORD_REQUIRED: {
     status: 422,

@@ -5,3 +5,5 @@ export { openUrl } from './open-url';
 export { resolveHost } from './resolve-host';
 export type { ResolveOptions } from './resolve-host';
 export type { HostLookup, OpenUrlOptions, OpenUrlResult, ResolvedAddress } from './types';
+export { policyAgent, policyLookup } from './policy-agent';
+export type { PolicyAgentOptions } from './policy-agent';

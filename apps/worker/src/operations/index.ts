@@ -4,6 +4,7 @@ import type { WorkerContext } from '../context';
 import { runExportUrl } from './export-url';
 import { runImport } from './import';
 import { runProcessing } from './process';
+import { REMOTE_STORAGE_OPERATIONS } from './storage/index';
 import { PROCESSING_OPERATIONS } from '@convertd/api';
 
 /** What an operation produced: files it stored and the rest of its result. */
@@ -34,5 +35,6 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'import/base64': runImport,
   'import/raw': runImport,
   'export/url': runExportUrl,
+  ...REMOTE_STORAGE_OPERATIONS,
   ...Object.fromEntries(Object.keys(PROCESSING_OPERATIONS).map((op) => [op, runProcessing])),
 };
