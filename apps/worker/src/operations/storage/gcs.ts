@@ -86,7 +86,7 @@ async function connect(run: OperationRun): Promise<RemoteStore> {
     async open(name) {
       // Fetching the metadata first makes a missing bucket or object fail here, not mid-stream.
       await bucket.file(name).getMetadata();
-      return bucket.file(name).createReadStream({ validation: false });
+      return bucket.file(name).createReadStream();
     },
     async write(name, body) {
       await pipeline(body, bucket.file(name).createWriteStream({ resumable: false }));
