@@ -50,6 +50,9 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
   };
   const catalogue = (region: string) => `${server.origin}/swift/${region}/v1/AUTH_demo`;
 
+  if (url.pathname.startsWith('/hang/')) {
+    return; // never answers: the task's deadline has to end the call
+  }
   if (req.method === 'POST' && url.pathname === '/identity/v3/auth/tokens') {
     const sent = JSON.parse(body.toString()) as any;
     authBodies.push(sent);
@@ -228,6 +231,22 @@ describe('OpenStack failures', () => {
     expect(imported.message).toBe(
       'OpenStack has no object store in the region "Mars" (regions: RegionOne, RegionTwo).',
     );
+  });
+});
+
+describe('OpenStack deadline', () => {
+  it('ends a task whose Keystone never answers at the task timeout', async () => {
+    const created = await createJob(sdk.stack, sdk.key, {
+      t: {
+        operation: 'import/openstack',
+        ...account(),
+        auth_url: `${server.origin}/hang/v3`,
+        file: 'in/report.txt',
+        timeout: 2,
+      },
+    });
+    const task = byName(await waitJob(sdk.stack, sdk.key, created.id), 't');
+    expect(task).toMatchObject({ status: 'error', code: 'ENGINE_TIMEOUT' });
   });
 });
 
