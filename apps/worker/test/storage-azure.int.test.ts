@@ -34,8 +34,14 @@ beforeAll(async () => {
   azurite = await spawnServer(
     AZURITE,
     [
-      '--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence',
-      '--silent', '--disableTelemetry', '--skipApiVersionCheck',
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(port),
+      '--inMemoryPersistence',
+      '--silent',
+      '--disableTelemetry',
+      '--skipApiVersionCheck',
     ],
     port,
     workspace,
@@ -114,7 +120,12 @@ describe('Azure Blob Storage through the official SDK', () => {
   it('numbers several exported files with the placeholder of blob', async () => {
     const job = await sdk.runJob({
       in: { operation: 'import/azure/blob', ...account(), blob_prefix: 'batch/' },
-      out: { operation: 'export/azure/blob', input: 'in', ...account(), blob: 'numbered/part-%02d.txt' },
+      out: {
+        operation: 'export/azure/blob',
+        input: 'in',
+        ...account(),
+        blob: 'numbered/part-%02d.txt',
+      },
     });
 
     expectFinished(job);
@@ -132,7 +143,11 @@ describe('Azure Blob Storage failures', () => {
   };
 
   it('names a missing blob', async () => {
-    const task = await failing({ operation: 'import/azure/blob', ...account(), blob: 'in/nothing.txt' });
+    const task = await failing({
+      operation: 'import/azure/blob',
+      ...account(),
+      blob: 'in/nothing.txt',
+    });
     expect(task).toMatchObject({ status: 'error', code: 'IMPORT_FAILED' });
     expect(task.message).toBe('The blob "in/nothing.txt" does not exist.');
   });
@@ -187,10 +202,16 @@ describe('Azure Blob Storage fields at creation', () => {
   });
 
   it('refuses a task without account, credentials or blob, naming each field', async () => {
-    const res = await api(sdk.stack, sdk.key, 'POST', '/v2/import/azure/blob', { container: 'box' });
+    const res = await api(sdk.stack, sdk.key, 'POST', '/v2/import/azure/blob', {
+      container: 'box',
+    });
     expect(res.status).toBe(422);
     expect(res.json.code).toBe('INVALID_DATA');
-    expect(Object.keys(res.json.errors).sort()).toEqual(['blob', 'storage_access_key', 'storage_account']);
+    expect(Object.keys(res.json.errors).sort()).toEqual([
+      'blob',
+      'storage_access_key',
+      'storage_account',
+    ]);
   });
 
   it('refuses an export without input and with a bad endpoint', async () => {

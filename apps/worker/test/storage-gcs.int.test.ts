@@ -63,7 +63,9 @@ function json(res: http.ServerResponse, status: number, value: unknown): void {
 }
 
 function notFound(res: http.ServerResponse, what: string): void {
-  json(res, 404, { error: { code: 404, message: what, errors: [{ reason: 'notFound', message: what }] } });
+  json(res, 404, {
+    error: { code: 404, message: what, errors: [{ reason: 'notFound', message: what }] },
+  });
 }
 
 /** Verifies an RS256 JWT against the test's public key and returns its claims, or null. */
@@ -147,14 +149,17 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
 
   if (upload && req.method === 'POST' && url.searchParams.get('uploadType') === 'multipart') {
     const [meta, content] = multipart(req, body);
-    const target = String((meta as { name?: unknown }).name ?? url.searchParams.get('name'));
+    const target = (meta as { name: string }).name;
     objects.set(target, content);
     json(res, 200, resource(target));
     return;
   }
   if (req.method === 'GET' && name === undefined) {
     const prefix = url.searchParams.get('prefix') ?? '';
-    const items = [...objects.keys()].filter((k) => k.startsWith(prefix)).sort().map(resource);
+    const items = [...objects.keys()]
+      .filter((k) => k.startsWith(prefix))
+      .sort()
+      .map(resource);
     json(res, 200, { kind: 'storage#objects', items });
     return;
   }
@@ -225,7 +230,10 @@ describe('Google Cloud Storage through the official SDK', () => {
       expect.objectContaining({ filename: 'report.txt', size: 11 }),
     ]);
     expect(objects.get('out/report.txt')?.toString()).toBe('gcs report\n');
-    expect(assertions.at(-1)).toMatchObject({ iss: CLIENT_EMAIL, aud: expect.stringContaining('token') });
+    expect(assertions.at(-1)).toMatchObject({
+      iss: CLIENT_EMAIL,
+      aud: expect.stringContaining('token'),
+    });
   });
 
   it('imports every object under a prefix and exports them to numbered names', async () => {

@@ -9,7 +9,16 @@ import type http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { api } from '../../../test/harness';
-import { byName, createJob, expectFinished, sdkStack, startServer, taskOf, waitJob, type TestServer } from './support';
+import {
+  byName,
+  createJob,
+  expectFinished,
+  sdkStack,
+  startServer,
+  taskOf,
+  waitJob,
+  type TestServer,
+} from './support';
 import { readAll } from './storage-support';
 
 const USER = 'demo';
@@ -54,7 +63,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
     return; // never answers: the task's deadline has to end the call
   }
   if (req.method === 'POST' && url.pathname === '/identity/v3/auth/tokens') {
-    const sent = JSON.parse(body.toString()) as any;
+    const sent = JSON.parse(body.toString());
     authBodies.push(sent);
     const user = sent.auth?.identity?.password?.user;
     const ok =
@@ -71,17 +80,37 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
     tokens.add(token);
     const endpoints = ['RegionOne', 'RegionTwo'].flatMap((region) => [
       { interface: 'public', region_id: region, region, url: catalogue(region) },
-      { interface: 'internal', region_id: region, region, url: 'http://10.0.0.1:8080/v1/AUTH_demo' },
+      {
+        interface: 'internal',
+        region_id: region,
+        region,
+        url: 'http://10.0.0.1:8080/v1/AUTH_demo',
+      },
     ]);
-    json(201, { token: { catalog: [{ type: 'identity', endpoints: [] }, { type: 'object-store', endpoints }] } }, {
-      'x-subject-token': token,
-    });
+    json(
+      201,
+      {
+        token: {
+          catalog: [
+            { type: 'identity', endpoints: [] },
+            { type: 'object-store', endpoints },
+          ],
+        },
+      },
+      {
+        'x-subject-token': token,
+      },
+    );
     return;
   }
   if (req.method === 'POST' && url.pathname === '/identity/v2.0/tokens') {
-    const sent = JSON.parse(body.toString()) as any;
+    const sent = JSON.parse(body.toString());
     const creds = sent.auth?.passwordCredentials;
-    if (creds?.username !== USER || creds?.password !== PASSWORD || sent.auth?.tenantName !== PROJECT) {
+    if (
+      creds?.username !== USER ||
+      creds?.password !== PASSWORD ||
+      sent.auth?.tenantName !== PROJECT
+    ) {
       json(401, { error: { code: 401 } });
       return;
     }
@@ -91,7 +120,10 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
       access: {
         token: { id: token },
         serviceCatalog: [
-          { type: 'object-store', endpoints: [{ region: 'RegionTwo', publicURL: catalogue('RegionTwo') }] },
+          {
+            type: 'object-store',
+            endpoints: [{ region: 'RegionTwo', publicURL: catalogue('RegionTwo') }],
+          },
         ],
       },
     });
@@ -126,7 +158,10 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
       res.writeHead(204).end();
       return;
     }
-    json(200, names.map((name) => ({ name, bytes: objects.get(key(name))!.length })));
+    json(
+      200,
+      names.map((name) => ({ name, bytes: objects.get(key(name))!.length })),
+    );
     return;
   }
   const name = decodeURIComponent(encoded ?? '');
@@ -180,7 +215,12 @@ describe('OpenStack Swift through the official SDK', () => {
   it('imports every object under a prefix with Keystone v2.0, following the listing marker', async () => {
     const job = await sdk.runJob({
       in: { operation: 'import/openstack', ...account('v2.0'), file_prefix: 'batch/' },
-      out: { operation: 'export/openstack', input: 'in', ...account('v2.0'), file: 'joined/part-%d.txt' },
+      out: {
+        operation: 'export/openstack',
+        input: 'in',
+        ...account('v2.0'),
+        file: 'joined/part-%d.txt',
+      },
     });
 
     expectFinished(job);
@@ -204,7 +244,9 @@ describe('OpenStack failures', () => {
       file: 'in/report.txt',
     });
     expect(task).toMatchObject({ status: 'error', code: 'IMPORT_FAILED' });
-    expect(task.message).toBe('Keystone refused the user name or password (authentication failed).');
+    expect(task.message).toBe(
+      'Keystone refused the user name or password (authentication failed).',
+    );
   });
 
   it('names a missing container and a missing object', async () => {
@@ -215,7 +257,11 @@ describe('OpenStack failures', () => {
       file_prefix: 'x',
     });
     expect(container.message).toBe('The OpenStack container does not exist.');
-    const object = await failing({ operation: 'import/openstack', ...account(), file: 'in/none.txt' });
+    const object = await failing({
+      operation: 'import/openstack',
+      ...account(),
+      file: 'in/none.txt',
+    });
     expect(object.message).toBe(
       'The OpenStack object "in/none.txt" does not exist (or its container does not).',
     );

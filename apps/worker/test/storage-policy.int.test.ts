@@ -33,47 +33,62 @@ afterAll(async () => {
 
 describe('outbound policy on remote storage', () => {
   it.each([
-    ['Azure Blob (IPv4 loopback endpoint)', () => ({
-      operation: 'import/azure/blob',
-      storage_account: 'devstoreaccount1',
-      storage_access_key: 'a2V5',
-      container: 'files',
-      blob: 'a.txt',
-      endpoint: `http://127.0.0.1:${port}/devstoreaccount1`,
-    })],
-    ['Google Cloud Storage (localhost endpoint)', () => ({
-      operation: 'import/google-cloud-storage',
-      project_id: 'p',
-      bucket: 'b',
-      client_email: 'e@example.com',
-      private_key: 'k',
-      file: 'a.txt',
-      endpoint: `http://localhost:${port}`,
-    })],
-    ['OpenStack (IPv4-mapped IPv6 auth_url)', () => ({
-      operation: 'import/openstack',
-      auth_url: `http://[::ffff:127.0.0.1]:${port}/v3`,
-      username: 'u',
-      password: 'p',
-      region: 'r',
-      container: 'c',
-      file: 'a.txt',
-    })],
-    ['SFTP (loopback host)', () => ({
-      operation: 'import/sftp',
-      host: '127.0.0.1',
-      port,
-      username: 'u',
-      password: 'p',
-      file: '/a.txt',
-    })],
-    ['SFTP (private host)', () => ({
-      operation: 'import/sftp',
-      host: '10.0.0.1',
-      username: 'u',
-      password: 'p',
-      file: '/a',
-    })],
+    [
+      'Azure Blob (IPv4 loopback endpoint)',
+      () => ({
+        operation: 'import/azure/blob',
+        storage_account: 'devstoreaccount1',
+        storage_access_key: 'a2V5',
+        container: 'files',
+        blob: 'a.txt',
+        endpoint: `http://127.0.0.1:${port}/devstoreaccount1`,
+      }),
+    ],
+    [
+      'Google Cloud Storage (localhost endpoint)',
+      () => ({
+        operation: 'import/google-cloud-storage',
+        project_id: 'p',
+        bucket: 'b',
+        client_email: 'e@example.com',
+        private_key: 'k',
+        file: 'a.txt',
+        endpoint: `http://localhost:${port}`,
+      }),
+    ],
+    [
+      'OpenStack (IPv4-mapped IPv6 auth_url)',
+      () => ({
+        operation: 'import/openstack',
+        auth_url: `http://[::ffff:127.0.0.1]:${port}/v3`,
+        username: 'u',
+        password: 'p',
+        region: 'r',
+        container: 'c',
+        file: 'a.txt',
+      }),
+    ],
+    [
+      'SFTP (loopback host)',
+      () => ({
+        operation: 'import/sftp',
+        host: '127.0.0.1',
+        port,
+        username: 'u',
+        password: 'p',
+        file: '/a.txt',
+      }),
+    ],
+    [
+      'SFTP (private host)',
+      () => ({
+        operation: 'import/sftp',
+        host: '10.0.0.1',
+        username: 'u',
+        password: 'p',
+        file: '/a',
+      }),
+    ],
   ] as const)('refuses %s with URL_NOT_ALLOWED and connects nowhere', async (_label, task) => {
     const created = await createJob(stack, key, { t: task() });
     const failed = byName(await waitJob(stack, key, created.id), 't');

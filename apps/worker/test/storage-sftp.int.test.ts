@@ -102,7 +102,12 @@ describe.runIf(canRun)('SFTP through the official SDK', () => {
   it('imports a file with a key and exports it with a password into a directory', async () => {
     const job = await sdk.runJob({
       in: { operation: 'import/sftp', ...byKey(), file: `${jail}/data/report.txt` },
-      out: { operation: 'export/sftp', input: 'in', ...byPassword(), path: `${jail}/out/key-to-password` },
+      out: {
+        operation: 'export/sftp',
+        input: 'in',
+        ...byPassword(),
+        path: `${jail}/out/key-to-password`,
+      },
     });
     // The directory must exist first: an export does not create directories.
     expect(job.status).toBe('error');
@@ -113,8 +118,18 @@ describe.runIf(canRun)('SFTP through the official SDK', () => {
     fs.mkdirSync(path.join(jail, 'out', 'key-to-password'), { mode: 0o777 });
     fs.chmodSync(path.join(jail, 'out', 'key-to-password'), 0o777);
     const again = await sdk.runJob({
-      in: { operation: 'import/sftp', ...byKey(), file: `${jail}/data/report.txt`, filename: 'r.txt' },
-      out: { operation: 'export/sftp', input: 'in', ...byPassword(), path: `${jail}/out/key-to-password` },
+      in: {
+        operation: 'import/sftp',
+        ...byKey(),
+        file: `${jail}/data/report.txt`,
+        filename: 'r.txt',
+      },
+      out: {
+        operation: 'export/sftp',
+        input: 'in',
+        ...byPassword(),
+        path: `${jail}/out/key-to-password`,
+      },
     });
     expectFinished(again);
     expect(fs.readFileSync(path.join(jail, 'out', 'key-to-password', 'r.txt'), 'utf8')).toBe(
@@ -155,11 +170,13 @@ describe.runIf(canRun)('SFTP failures', () => {
   });
 
   it('names a missing file', async () => {
-    const task = await failing({ operation: 'import/sftp', ...byKey(), file: `${jail}/data/none.txt` });
+    const task = await failing({
+      operation: 'import/sftp',
+      ...byKey(),
+      file: `${jail}/data/none.txt`,
+    });
     expect(task).toMatchObject({ status: 'error', code: 'IMPORT_FAILED' });
-    expect(task.message).toBe(
-      `The SFTP server has no file or directory "${jail}/data/none.txt".`,
-    );
+    expect(task.message).toBe(`The SFTP server has no file or directory "${jail}/data/none.txt".`);
   });
 
   it('says a private key that is not one cannot be read', async () => {

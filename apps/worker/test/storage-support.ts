@@ -22,8 +22,8 @@ export async function spawnServer(
 ): Promise<ChildServer> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const stop = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) {

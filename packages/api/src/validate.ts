@@ -174,7 +174,8 @@ function checkFields(
   checkNul(def, at, errors);
   const mode = PROCESSING_OPERATIONS[operation];
   const needsInput =
-    operation.startsWith('export/') || ((mode === 'each' || mode === 'all') && operation !== 'command');
+    operation.startsWith('export/') ||
+    ((mode === 'each' || mode === 'all') && operation !== 'command');
   if (needsInput && inputs.length === 0) {
     add(errors, key('input'), 'The input field is required.');
   }

@@ -28,12 +28,16 @@ export function policyLookup(allowPrivate: boolean): LookupFunction {
   return (hostname, options, callback) => {
     resolveHost(hostname, { allowPrivate }).then(
       (addresses) => {
-        const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+        const family =
+          options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
         const wanted =
           family === 4 || family === 6 ? addresses.filter((a) => a.family === family) : addresses;
         const first = wanted[0];
         if (first === undefined) {
-          callback(Object.assign(new Error('No address of this family.'), { code: 'ENOTFOUND' }), '');
+          callback(
+            Object.assign(new Error('No address of this family.'), { code: 'ENOTFOUND' }),
+            '',
+          );
         } else if (options.all === true) {
           callback(null, wanted);
         } else {

@@ -51,7 +51,11 @@ async function connect(run: OperationRun): Promise<RemoteStore> {
     key === undefined ? new AnonymousCredential() : new StorageSharedKeyCredential(account, key);
   // Retries stay short: the task's deadline bounds the whole transfer anyway.
   const pipeline = newPipeline(credential, { retryOptions: { maxTries: 2 } });
-  pipeline.factories.push(withAgent(policyAgent(base.protocol === 'https:', { allowPrivate: run.ctx.config.allowPrivateUrls })));
+  pipeline.factories.push(
+    withAgent(
+      policyAgent(base.protocol === 'https:', { allowPrivate: run.ctx.config.allowPrivateUrls }),
+    ),
+  );
   if (sas !== undefined && key === undefined) {
     base.search = sas;
   }

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 
 import { Storage } from '@google-cloud/storage';
 import { policyAgent } from '@convertd/outbound';
-import { DefaultTransporter, JWT } from 'google-auth-library';
+import { type DefaultTransporter, JWT } from 'google-auth-library';
 import type { GaxiosOptions } from 'gaxios';
 
 import type { OperationRun } from '../index';
@@ -47,7 +47,7 @@ async function connect(run: OperationRun): Promise<RemoteStore> {
   const auth = new JWT({
     email: text(payload, 'client_email'),
     // Keys pasted from a JSON key file often keep their escaped line breaks.
-    key: String(payload.private_key ?? '').replace(/\\n/g, '\n'),
+    key: (typeof payload.private_key === 'string' ? payload.private_key : '').replace(/\\n/g, '\n'),
     scopes: [SCOPE],
   });
   const tokenUrl = custom === undefined ? undefined : `${custom.replace(/\/$/, '')}/token`;
@@ -97,16 +97,16 @@ async function connect(run: OperationRun): Promise<RemoteStore> {
 
 function explain(err: unknown, name: string | undefined): string | undefined {
   const e = err as { message?: unknown; response?: { data?: { error?: unknown } }; code?: unknown };
+  const message = typeof e.message === 'string' ? e.message : '';
   const grant = e.response?.data?.error;
   if (grant === 'invalid_grant' || grant === 'invalid_client' || grant === 'unauthorized_client') {
     return 'Google refused the service account (client_email or private_key) when signing in.';
   }
-  if (/DECODER|PEM|asn1|private key/i.test(String(e.message ?? '')) || e.code === 'ERR_OSSL_UNSUPPORTED') {
+  if (/DECODER|PEM|asn1|private key/i.test(message) || e.code === 'ERR_OSSL_UNSUPPORTED') {
     return 'The private key could not be read (it must be the PEM key of the service account).';
   }
   const status = statusOf(err);
   const target = name === undefined ? '' : ` ${quote(name)}`;
-  const message = String(e.message ?? '');
   if (status === 404) {
     return /bucket/i.test(message)
       ? 'The Google Cloud Storage bucket does not exist.'

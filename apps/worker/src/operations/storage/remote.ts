@@ -45,7 +45,7 @@ export interface RemoteService {
 type Payload = Record<string, unknown>;
 
 export function payloadOf(run: OperationRun): Payload {
-  return run.task.payload as Payload;
+  return run.task.payload;
 }
 
 /** A string field, trimmed; undefined when absent or blank. */
@@ -75,9 +75,9 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promi
         signal.removeEventListener('abort', onAbort);
         resolve(value);
       },
-      (err: unknown) => {
+      (err: Error) => {
         signal.removeEventListener('abort', onAbort);
-        reject(err as Error);
+        reject(err);
       },
     );
   });
@@ -99,9 +99,11 @@ export async function runRemoteImport(
   try {
     const names =
       single === undefined
-        ? (await guarded(service, 'IMPORT_FAILED', many, signal, () =>
-            store.list(many ?? '', signal),
-          )).map((f) => f.name)
+        ? (
+            await guarded(service, 'IMPORT_FAILED', many, signal, () =>
+              store.list(many ?? '', signal),
+            )
+          ).map((f) => f.name)
         : [single];
     if (names.length === 0) {
       throw new AppError('IMPORT_FAILED', {

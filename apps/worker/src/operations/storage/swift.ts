@@ -64,7 +64,8 @@ async function connect(run: OperationRun, signal: AbortSignal): Promise<RemoteSt
 
   const container = `${session.storageUrl.replace(/\/$/, '')}/${encodeURIComponent(text(payload, 'container') ?? '')}`;
   const headers = { 'x-auth-token': session.token };
-  const objectUrl = (name: string) => `${container}/${name.split('/').map(encodeURIComponent).join('/')}`;
+  const objectUrl = (name: string) =>
+    `${container}/${name.split('/').map(encodeURIComponent).join('/')}`;
 
   return {
     async list(prefix) {
@@ -72,14 +73,14 @@ async function connect(run: OperationRun, signal: AbortSignal): Promise<RemoteSt
       let marker = '';
       for (;;) {
         const query = new URLSearchParams({ format: 'json', prefix, marker });
-        const res = await send('GET', `${container}?${query}`, headers);
+        const res = await send('GET', `${container}?${query.toString()}`, headers);
         if (res.statusCode === 204) {
           res.resume();
           return names;
         }
         expectOk(res, 'container');
         const page = JSON.parse(await readText(res)) as { name?: unknown }[];
-        const found = page.map((o) => String(o.name ?? ''));
+        const found = page.map((o) => (typeof o.name === 'string' ? o.name : ''));
         names.push(...found.filter((n) => n !== '' && !n.endsWith('/')).map((name) => ({ name })));
         if (found.length === 0) {
           return names;
@@ -95,7 +96,12 @@ async function connect(run: OperationRun, signal: AbortSignal): Promise<RemoteSt
     async write(name, body, size) {
       // TODO(#6): Swift refuses single objects over 5 GiB; larger exports need a static large
       // object (segments plus a manifest).
-      const res = await send('PUT', objectUrl(name), { ...headers, 'content-length': String(size) }, body);
+      const res = await send(
+        'PUT',
+        objectUrl(name),
+        { ...headers, 'content-length': String(size) },
+        body,
+      );
       expectOk(res, 'container');
       res.resume();
     },
@@ -138,7 +144,11 @@ function sender(allowPrivate: boolean, signal: AbortSignal): Send {
     });
 }
 
-async function authV3(send: Send, authUrl: URL, payload: Record<string, unknown>): Promise<Session> {
+async function authV3(
+  send: Send,
+  authUrl: URL,
+  payload: Record<string, unknown>,
+): Promise<Session> {
   const base = authUrl.toString().replace(/\/$/, '');
   const url = /\/v3$/.test(base) ? `${base}/auth/tokens` : `${base}/v3/auth/tokens`;
   const projectId = text(payload, 'project_id');
@@ -169,7 +179,12 @@ async function authV3(send: Send, authUrl: URL, payload: Record<string, unknown>
   expectOk(res, 'auth');
   const token = res.headers['x-subject-token'];
   const answer = JSON.parse(await readText(res)) as {
-    token?: { catalog?: { type?: string; endpoints?: { interface?: string; region?: string; region_id?: string; url?: string }[] }[] };
+    token?: {
+      catalog?: {
+        type?: string;
+        endpoints?: { interface?: string; region?: string; region_id?: string; url?: string }[];
+      }[];
+    };
   };
   if (typeof token !== 'string' || token === '') {
     throw new CatalogError('Keystone answered without a token.');
@@ -183,12 +198,19 @@ async function authV3(send: Send, authUrl: URL, payload: Record<string, unknown>
   return { token, storageUrl: pick(endpoints, text(payload, 'region')) };
 }
 
-async function authV2(send: Send, authUrl: URL, payload: Record<string, unknown>): Promise<Session> {
+async function authV2(
+  send: Send,
+  authUrl: URL,
+  payload: Record<string, unknown>,
+): Promise<Session> {
   const url = `${authUrl.toString().replace(/\/$/, '')}/tokens`;
   const tenant = text(payload, 'tenant_name') ?? text(payload, 'project_name');
   const body = JSON.stringify({
     auth: {
-      passwordCredentials: { username: text(payload, 'username'), password: text(payload, 'password') },
+      passwordCredentials: {
+        username: text(payload, 'username'),
+        password: text(payload, 'password'),
+      },
       ...(tenant === undefined ? {} : { tenantName: tenant }),
     },
   });
@@ -213,7 +235,10 @@ async function authV2(send: Send, authUrl: URL, payload: Record<string, unknown>
 }
 
 /** The public object-store URL of the region (of the only region when none is asked). */
-function pick(endpoints: { region?: string | undefined; url?: string | undefined }[], region: string | undefined): string {
+function pick(
+  endpoints: { region?: string | undefined; url?: string | undefined }[],
+  region: string | undefined,
+): string {
   const usable = endpoints.filter((e) => typeof e.url === 'string' && e.url !== '');
   if (usable.length === 0) {
     throw new CatalogError(
@@ -223,7 +248,9 @@ function pick(endpoints: { region?: string | undefined; url?: string | undefined
   const match = region === undefined ? usable : usable.filter((e) => e.region === region);
   if (match.length === 0) {
     const known = [...new Set(usable.map((e) => e.region ?? '?'))].join(', ');
-    throw new CatalogError(`OpenStack has no object store in the region ${quote(region ?? '')} (regions: ${known}).`);
+    throw new CatalogError(
+      `OpenStack has no object store in the region ${quote(region ?? '')} (regions: ${known}).`,
+    );
   }
 
   return match[0]!.url!;
