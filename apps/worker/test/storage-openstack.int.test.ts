@@ -17,6 +17,7 @@ import {
   startServer,
   taskOf,
   waitJob,
+  waitTask,
   type TestServer,
 } from './support';
 import { readAll } from './storage-support';
@@ -309,13 +310,30 @@ describe('OpenStack fields at creation', () => {
     expect(res.status).toBe(201);
   });
 
-  it('refuses missing fields and an auth_url that is not a URL', async () => {
+  it('refuses missing fields, naming each', async () => {
     const res = await api(sdk.stack, sdk.key, 'POST', '/v2/import/openstack', {
-      auth_url: 'keystone',
       username: 'u',
       container: 'c',
     });
     expect(res.status).toBe(422);
     expect(Object.keys(res.json.errors).sort()).toEqual(['auth_url', 'file', 'password', 'region']);
+  });
+
+  it('creates a task whose auth_url is no URL, as Java does, and fails it when it runs', async () => {
+    const created = await api(sdk.stack, sdk.key, 'POST', '/v2/import/openstack', {
+      auth_url: 'some-auth-url',
+      username: 'some-username',
+      password: 'some-password',
+      region: 'some-region',
+      container: 'some-container',
+      file: 'some-file',
+    });
+    expect(created.status).toBe(201);
+    const task = await waitTask(sdk.stack, sdk.key, created.json.data.id as string);
+    expect(task).toMatchObject({
+      status: 'error',
+      code: 'IMPORT_FAILED',
+      message: 'The auth_url is not an http or https URL.',
+    });
   });
 });

@@ -54,7 +54,12 @@ interface Session {
 
 async function connect(run: OperationRun, signal: AbortSignal): Promise<RemoteStore> {
   const payload = payloadOf(run);
-  const authUrl = new URL(text(payload, 'auth_url') ?? '');
+  const authUrl = URL.canParse(text(payload, 'auth_url') ?? '')
+    ? new URL(text(payload, 'auth_url')!)
+    : undefined;
+  if (authUrl === undefined || !/^https?:$/.test(authUrl.protocol)) {
+    throw new CatalogError('The auth_url is not an http or https URL.');
+  }
   await checkHost(run, authUrl.hostname);
   const send = sender(run.ctx.config.allowPrivateUrls, signal);
   const session = /\/v2\.0\/?$/.test(authUrl.pathname)
