@@ -1,5 +1,6 @@
 // import/azure/blob and export/azure/blob through the official node SDK against Azurite (its
 // blob service, in memory, on a free port), using the `endpoint` extension.
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,6 +71,8 @@ async function get(name: string): Promise<string> {
   return (await readAll(res.readableStreamBody!)).toString();
 }
 
+const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
+
 const account = () => ({
   storage_account: ACCOUNT,
   storage_access_key: KEY,
@@ -115,6 +118,24 @@ describe('Azure Blob Storage through the official SDK', () => {
     expectFinished(job);
     expect(taskOf(job, 'in').result?.files?.map((f) => f.filename)).toEqual(['a.txt', 'b.txt']);
     expect([await get('copies/a.txt'), await get('copies/b.txt')]).toEqual(['first', 'second']);
+  });
+
+  it('streams a 9 MB blob in and out (several upload blocks)', async () => {
+    const big = randomBytes(9 * 1024 * 1024);
+    await container.getBlockBlobClient('big/data.bin').uploadData(big);
+
+    const job = await sdk.runJob({
+      in: { operation: 'import/azure/blob', ...account(), blob: 'big/data.bin' },
+      out: { operation: 'export/azure/blob', input: 'in', ...account(), blob: 'big/copy.bin' },
+    });
+
+    expectFinished(job);
+    const copy = await readAll(
+      (await container.getBlobClient('big/copy.bin').download()).readableStreamBody!,
+    );
+    expect(md5(copy)).toBe(md5(big));
+    const blocks = await container.getBlockBlobClient('big/copy.bin').getBlockList('committed');
+    expect(blocks.committedBlocks?.length).toBeGreaterThan(1);
   });
 
   it('numbers several exported files with the placeholder of blob', async () => {
