@@ -8,7 +8,7 @@ import type http from 'node:http';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { api } from '../../../test/harness';
+import { api, eventually } from '../../../test/harness';
 import {
   byName,
   createJob,
@@ -17,6 +17,7 @@ import {
   startServer,
   taskOf,
   waitJob,
+  waitStatus,
   waitTask,
   type TestServer,
 } from './support';
@@ -294,6 +295,23 @@ describe('OpenStack deadline', () => {
     });
     const task = byName(await waitJob(sdk.stack, sdk.key, created.id), 't');
     expect(task).toMatchObject({ status: 'error', code: 'ENGINE_TIMEOUT' });
+  });
+});
+
+describe('OpenStack cancel', () => {
+  it('ends a task waiting on Keystone when it is cancelled', async () => {
+    const created = await api(sdk.stack, sdk.key, 'POST', '/v2/import/openstack', {
+      ...account(),
+      auth_url: `${server.origin}/hang/v3`,
+      file: 'in/report.txt',
+    });
+    const id = created.json.data.id as string;
+    await waitStatus(sdk.stack, sdk.key, id, 'processing');
+    await eventually(async () => server.requests.some((r) => r.url.startsWith('/hang/')));
+    expect((await api(sdk.stack, sdk.key, 'POST', `/v2/tasks/${id}/cancel`)).status).toBe(200);
+
+    const task = await waitTask(sdk.stack, sdk.key, id);
+    expect(task).toMatchObject({ status: 'error', code: 'CANCELLED' });
   });
 });
 
