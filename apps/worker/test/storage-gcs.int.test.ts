@@ -149,7 +149,12 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
 
   if (upload && req.method === 'POST' && url.searchParams.get('uploadType') === 'multipart') {
     const [meta, content] = multipart(req, body);
-    const target = (meta as { name: string }).name;
+    // The client names the object in the metadata part or in the query.
+    const target = (meta as { name?: string }).name ?? url.searchParams.get('name') ?? '';
+    if (target === '') {
+      json(res, 400, { error: { code: 400, message: 'Required: object name' } });
+      return;
+    }
     objects.set(target, content);
     json(res, 200, resource(target));
     return;
