@@ -16,3 +16,4 @@ export { SECRET_MASK, maskSecrets, secretFieldsOf } from './secrets/fields';
 export { PayloadCipher } from './secrets/cipher';
 export { S3_ACLS, s3Acl } from './storage/s3-fields';
 export { contentTypeOf } from './media-types';
+export { REMOTE_EXPORTS, REMOTE_IMPORTS } from './remote-storage';

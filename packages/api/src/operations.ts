@@ -1,6 +1,7 @@
 // The operations this deployment accepts: imports, the processing operations of the catalogue,
-// and exports.
+// and exports (`remote-storage.ts` lists those of other people's storage but S3).
 import { PROCESSING_OPERATIONS } from './catalogue/index';
+import { REMOTE_EXPORTS, REMOTE_IMPORTS } from './remote-storage';
 
 export const IMPORT_OPERATIONS = [
   'import/upload',
@@ -8,8 +9,9 @@ export const IMPORT_OPERATIONS = [
   'import/base64',
   'import/raw',
   'import/s3',
+  ...REMOTE_IMPORTS,
 ];
-export const EXPORT_OPERATIONS = ['export/url', 'export/s3'];
+export const EXPORT_OPERATIONS = ['export/url', 'export/s3', ...REMOTE_EXPORTS];
 
 export const OPERATIONS: readonly string[] = [
   ...IMPORT_OPERATIONS,

@@ -21,6 +21,7 @@ import {
   OPERATIONS,
   type Operation,
 } from './operations';
+import { checkRemoteStorage, isRemoteStorageOperation } from './remote-storage';
 import { checkS3Fields } from './storage/s3-fields';
 
 type Json = Record<string, unknown>;
@@ -187,6 +188,9 @@ function checkFields(
   }
   if (isProcessingOperation(operation)) {
     checkProcessing(operation, def, key, errors, inferred);
+  }
+  if (isRemoteStorageOperation(operation)) {
+    checkRemoteStorage(operation, def, (field, message) => add(errors, key(field), message));
   }
   switch (operation) {
     case 'import/url':

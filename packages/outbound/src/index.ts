@@ -7,3 +7,5 @@ export type { ResolveOptions } from './resolve-host';
 export type { HostLookup, OpenUrlOptions, OpenUrlResult, ResolvedAddress } from './types';
 export { postUrl } from './post';
 export type { PostOptions } from './post';
+export { policyAgent, policyLookup } from './policy-agent';
+export type { PolicyAgentOptions } from './policy-agent';

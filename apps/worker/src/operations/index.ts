@@ -6,6 +6,7 @@ import { runImport } from './import';
 import { runProcessing } from './process';
 import { runExportS3 } from './s3/export-s3';
 import { runImportS3 } from './s3/import-s3';
+import { REMOTE_STORAGE_OPERATIONS } from './storage/index';
 import { PROCESSING_OPERATIONS } from '@convertd/api';
 
 /** What an operation produced: files it stored and the rest of its result. */
@@ -37,5 +38,6 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'import/s3': runImportS3,
   'export/url': runExportUrl,
   'export/s3': runExportS3,
+  ...REMOTE_STORAGE_OPERATIONS,
   ...Object.fromEntries(Object.keys(PROCESSING_OPERATIONS).map((op) => [op, runProcessing])),
 };
