@@ -203,7 +203,7 @@ describe('422 INVALID_DATA', () => {
     expect(await invalid('/v2/jobs', { tasks: { a: { operation: 'convert/magic' } } })).toEqual({
       'tasks.a.operation': [
         expect.stringMatching(
-          /^The operation convert\/magic is not supported\. Supported: import\/upload, .*, convert, .*, capture-website, export\/url\.$/,
+          /^The operation convert\/magic is not supported\. Supported: import\/upload, .*, convert, .*, capture-website, export\/url, export\/s3, .*, export\/sftp\.$/,
         ),
       ],
     });
