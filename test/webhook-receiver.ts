@@ -60,10 +60,13 @@ export class Receiver {
           });
         note('received');
         res.statusCode = this.answers.shift() ?? 200;
-        setTimeout(() => {
-          note('answered');
-          res.end('ok');
-        }, this.holds.get(received.json.event) ?? 0);
+        setTimeout(
+          () => {
+            note('answered');
+            res.end('ok');
+          },
+          this.holds.get(received.json.event) ?? 0,
+        );
       });
     });
     this.server = server;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { ConvertdCloudConvert } from '@convertd/cloudconvert-node';
-import { claimTask, completeTask, createTask } from '@convertd/db';
+import { claimTask, completeTask, createApiKey, createTask } from '@convertd/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { api, CORPUS, startStack, type Stack } from '../../../test/harness';
@@ -133,6 +133,55 @@ describe('credits', () => {
     expect(done.status).toBe('finished');
     expect(byName(done, 'jpg').credits).toBe(0);
     expect((await cc.users.me()).credits).toBe(0);
+  });
+});
+
+describe('credits of retries', () => {
+  it('answers 402 to a sandbox key retrying a live task once the balance is used up', async () => {
+    const user = await stack.createUser({ credits: 1 });
+    const { key: sandboxKey } = await createApiKey(stack.deps.db, {
+      userId: user.id,
+      scopes: ['task.read', 'task.write'],
+      sandbox: true,
+    });
+    const cc = client(user.key);
+    const done = await cc.jobs.wait((await cc.jobs.create(pngToJpgJob())).id);
+    expect(byName(done, 'jpg').credits).toBe(1);
+
+    const retry = await api(stack, sandboxKey, 'POST', `/v2/tasks/${byName(done, 'jpg').id}/retry`);
+
+    expect(retry.status).toBe(402);
+    expect(retry.json).toMatchObject({ code: 'CREDITS_EXCEEDED' });
+    expect(
+      await stack.deps.db.task.count({ where: { retryOfTaskId: byName(done, 'jpg').id } }),
+    ).toBe(0);
+    expect((await stack.deps.db.user.findUniqueOrThrow({ where: { id: user.id } })).credits).toBe(
+      0,
+    );
+  });
+
+  it('lets a live key at a zero balance retry a sandbox task, for free', async () => {
+    const user = await stack.createUser({ credits: 0, sandbox: true });
+    const { key: liveKey } = await createApiKey(stack.deps.db, {
+      userId: user.id,
+      scopes: ['task.read', 'task.write'],
+      sandbox: false,
+    });
+    await api(stack, user.key, 'POST', '/v2/users/me/sandbox/files', {
+      md5: createHash('md5').update(Buffer.from(PNG, 'base64')).digest('hex'),
+    });
+    const cc = client(user.key);
+    const done = await cc.jobs.wait((await cc.jobs.create(pngToJpgJob())).id);
+    expect(done.status).toBe('finished');
+
+    const retry = await api(stack, liveKey, 'POST', `/v2/tasks/${byName(done, 'jpg').id}/retry`);
+
+    expect(retry.status).toBe(201);
+    const ended = await cc.tasks.wait(retry.json.data.id);
+    expect(ended).toMatchObject({ status: 'finished', credits: 0 });
+    expect((await stack.deps.db.user.findUniqueOrThrow({ where: { id: user.id } })).credits).toBe(
+      0,
+    );
   });
 });
 
