@@ -17,6 +17,10 @@ export class Receiver {
   readonly received: Received[] = [];
   /** Statuses of the next answers, in order; 200 once they are used up. */
   readonly answers: number[] = [];
+  /** Milliseconds to hold the answer to a request of this event (an ordering test's slow reply). */
+  readonly holds = new Map<string, number>();
+  /** `received <event>` and `answered <event>` as they happened, per path. */
+  readonly log: { path: string; jobId: string; entry: string }[] = [];
   private server: http.Server | null = null;
 
   private constructor(readonly port: number) {}
@@ -41,14 +45,28 @@ export class Receiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks);
-        this.received.push({
+        const received: Received = {
           path: req.url ?? '',
           headers: req.headers,
           body,
           json: JSON.parse(body.toString('utf8')),
-        });
+        };
+        this.received.push(received);
+        const note = (what: string) =>
+          this.log.push({
+            path: received.path,
+            jobId: String(received.json.job?.id),
+            entry: `${what} ${received.json.event}`,
+          });
+        note('received');
         res.statusCode = this.answers.shift() ?? 200;
-        res.end('ok');
+        setTimeout(
+          () => {
+            note('answered');
+            res.end('ok');
+          },
+          this.holds.get(received.json.event) ?? 0,
+        );
       });
     });
     this.server = server;

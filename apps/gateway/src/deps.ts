@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { PayloadCipher } from '@convertd/api';
+import { creditsFor, PayloadCipher } from '@convertd/api';
 import type { Config, Logger } from '@convertd/config';
 import { createDb, getOrCreateSetting, payloadKeys, type Db, type Router } from '@convertd/db';
 import { connectRedis, Dispatcher, EventBus, makeRouter, ServedEngines } from '@convertd/queue';
@@ -82,7 +82,11 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
     tls,
     urlSecret,
     cipher: new PayloadCipher(keys),
-    route: makeRouter(config.engineDefaultVersions, () => served.get()),
+    route: Object.assign(
+      makeRouter(config.engineDefaultVersions, () => served.get()),
+      // Instant tasks (inline imports, export/url) are priced like the tasks a worker runs.
+      { creditsOf: (operation: string) => creditsFor(config.credits, operation, 0) },
+    ),
     async close() {
       served.stop();
       waiters.close();

@@ -3,13 +3,15 @@
 // day and operation is served at /v2/users/me/usage, through the official node SDK where it can.
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
 import { ConvertdCloudConvert } from '@convertd/cloudconvert-node';
-import { claimTask, completeTask, createTask } from '@convertd/db';
+import { claimTask, completeTask, createApiKey, createTask } from '@convertd/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { api, CORPUS, startStack, type Stack } from '../../../test/harness';
+import { api, CORPUS, eventually, startStack, type Stack } from '../../../test/harness';
 
 const PNG = fs.readFileSync(path.join(CORPUS, 'image/basn6a16.png')).toString('base64');
 
@@ -136,6 +138,55 @@ describe('credits', () => {
   });
 });
 
+describe('credits of retries', () => {
+  it('answers 402 to a sandbox key retrying a live task once the balance is used up', async () => {
+    const user = await stack.createUser({ credits: 1 });
+    const { key: sandboxKey } = await createApiKey(stack.deps.db, {
+      userId: user.id,
+      scopes: ['task.read', 'task.write'],
+      sandbox: true,
+    });
+    const cc = client(user.key);
+    const done = await cc.jobs.wait((await cc.jobs.create(pngToJpgJob())).id);
+    expect(byName(done, 'jpg').credits).toBe(1);
+
+    const retry = await api(stack, sandboxKey, 'POST', `/v2/tasks/${byName(done, 'jpg').id}/retry`);
+
+    expect(retry.status).toBe(402);
+    expect(retry.json).toMatchObject({ code: 'CREDITS_EXCEEDED' });
+    expect(
+      await stack.deps.db.task.count({ where: { retryOfTaskId: byName(done, 'jpg').id } }),
+    ).toBe(0);
+    expect((await stack.deps.db.user.findUniqueOrThrow({ where: { id: user.id } })).credits).toBe(
+      0,
+    );
+  });
+
+  it('lets a live key at a zero balance retry a sandbox task, for free', async () => {
+    const user = await stack.createUser({ credits: 0, sandbox: true });
+    const { key: liveKey } = await createApiKey(stack.deps.db, {
+      userId: user.id,
+      scopes: ['task.read', 'task.write'],
+      sandbox: false,
+    });
+    await api(stack, user.key, 'POST', '/v2/users/me/sandbox/files', {
+      md5: createHash('md5').update(Buffer.from(PNG, 'base64')).digest('hex'),
+    });
+    const cc = client(user.key);
+    const done = await cc.jobs.wait((await cc.jobs.create(pngToJpgJob())).id);
+    expect(done.status).toBe('finished');
+
+    const retry = await api(stack, liveKey, 'POST', `/v2/tasks/${byName(done, 'jpg').id}/retry`);
+
+    expect(retry.status).toBe(201);
+    const ended = await cc.tasks.wait(retry.json.data.id);
+    expect(ended).toMatchObject({ status: 'finished', credits: 0 });
+    expect((await stack.deps.db.user.findUniqueOrThrow({ where: { id: user.id } })).credits).toBe(
+      0,
+    );
+  });
+});
+
 describe('usage', () => {
   it('counts tasks, credits and engine seconds per day and operation, and keeps them after a deletion', async () => {
     const user = await stack.createUser();
@@ -179,5 +230,85 @@ describe('usage', () => {
       const res = await api(stack, user.key, 'GET', `/v2/users/me/usage${query}`);
       expect([query, res.status, res.json.code]).toEqual([query, 422, 'INVALID_DATA']);
     }
+  });
+});
+
+describe('CREDITS_PER_OPERATION on instant tasks', () => {
+  let priced: Stack;
+
+  beforeAll(async () => {
+    priced = await startStack({
+      workerOptions: { engines: [] },
+      env: { CREDITS_PER_OPERATION: 'import/base64=2,import/raw=1,export/url=3' },
+    });
+  });
+
+  afterAll(async () => {
+    await priced?.close();
+  });
+
+  const balance = async (id: number) =>
+    (await priced.deps.db.user.findUniqueOrThrow({ where: { id } })).credits;
+
+  it('charges inline imports and instant exports, in jobs and alone', async () => {
+    const user = await priced.createUser({ credits: 20 });
+    const created = await api(priced, user.key, 'POST', '/v2/jobs', {
+      tasks: {
+        in: { operation: 'import/base64', file: PNG, filename: 'pic.png' },
+        out: { operation: 'export/url', input: 'in' },
+      },
+    });
+    expect(created.status).toBe(201);
+    const job = created.json.data;
+    expect(job.status).toBe('finished');
+    expect([byName(job, 'in').credits, byName(job, 'out').credits]).toEqual([2, 3]);
+
+    const raw = await api(priced, user.key, 'POST', '/v2/import/raw', {
+      file: 'text',
+      filename: 't.txt',
+    });
+    expect(raw.json.data).toMatchObject({ status: 'finished', credits: 1 });
+    const out = await api(priced, user.key, 'POST', '/v2/export/url', { input: raw.json.data.id });
+    expect(out.json.data).toMatchObject({ status: 'finished', credits: 3 });
+    expect(await balance(user.id)).toBe(20 - 2 - 3 - 1 - 3);
+  });
+
+  it('charges an instant export that a worker’s import released', async () => {
+    const user = await priced.createUser({ credits: 20 });
+    const source = http.createServer((_req, res) => res.end('fetched by the worker'));
+    await new Promise<void>((resolve) => source.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = source.address() as AddressInfo;
+      const created = await api(priced, user.key, 'POST', '/v2/jobs', {
+        tasks: {
+          get: { operation: 'import/url', url: `http://127.0.0.1:${port}/w.txt` },
+          out: { operation: 'export/url', input: 'get' },
+        },
+      });
+      // import/url always runs on a worker: the export is released by its completion.
+      expect(byName(created.json.data, 'out').status).toBe('waiting');
+      const done = await eventually(async () => {
+        const res = await api(priced, user.key, 'GET', `/v2/jobs/${created.json.data.id}`);
+        return res.json.data.status === 'finished' ? res.json.data : null;
+      });
+      expect([byName(done, 'get').credits, byName(done, 'out').credits]).toEqual([0, 3]);
+      expect(await balance(user.id)).toBe(20 - 3);
+    } finally {
+      source.closeAllConnections();
+      await new Promise((resolve) => source.close(resolve));
+    }
+  });
+
+  it('charges sandbox tasks nothing', async () => {
+    const user = await priced.createUser({ credits: 20, sandbox: true });
+    const created = await api(priced, user.key, 'POST', '/v2/jobs', {
+      tasks: {
+        in: { operation: 'import/raw', file: 'free', filename: 'f.txt' },
+        out: { operation: 'export/url', input: 'in' },
+      },
+    });
+    expect(created.json.data.status).toBe('finished');
+    expect(created.json.data.tasks.map((t: { credits: number }) => t.credits)).toEqual([0, 0]);
+    expect(await balance(user.id)).toBe(20);
   });
 });

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { deleteExpired } from '@convertd/db';
 import type { TaskEvent } from '@convertd/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -184,6 +185,57 @@ describe('a job of import/raw -> export/url', () => {
       status: 200,
       text: 'outlives its job',
     });
+  });
+
+  it('expiry keeps a file a standalone export shares until the export expires too, and counts both', async () => {
+    const { id: userId, key: own } = await stack.createUser();
+    const res = await call(stack, own, 'POST', '/v2/jobs', {
+      body: {
+        tasks: { raw: { operation: 'import/raw', file: 'outlives expiry', filename: 'x.txt' } },
+      },
+    });
+    const job = res.json.data;
+    const exported = await call(stack, own, 'POST', '/v2/export/url', {
+      body: { input: byName(job, 'raw').id },
+    });
+    const out = exported.json.data;
+    expect(out.status).toBe('finished');
+    const [stored] = await storageKeys(out.id);
+    const removed: string[] = [];
+    const remove = async (keys: string[]) => {
+      removed.push(...keys);
+      await stack.deps.storage.delete(keys);
+    };
+    const cutoff = new Date(Date.now() - 3_600_000);
+    const age = (sql: 'jobs' | 'tasks', id: string) =>
+      stack.deps.db.$executeRawUnsafe(
+        `UPDATE ${sql} SET ended_at = now() - interval '2 hours' WHERE id = $1::uuid`,
+        id,
+      );
+
+    // Only the job is old enough: it goes, the export and the file they share stay.
+    await age('jobs', job.id);
+    await age('tasks', byName(job, 'raw').id);
+    expect(await deleteExpired(stack.deps.db, cutoff, remove)).toEqual({ jobs: 1, tasks: 0 });
+    expect((await call(stack, own, 'GET', `/v2/jobs/${job.id}`)).status).toBe(404);
+    expect(removed).toEqual([]);
+    expect(await download(out.result.files[0].url)).toEqual({
+      status: 200,
+      text: 'outlives expiry',
+    });
+
+    await age('tasks', out.id);
+    expect(await deleteExpired(stack.deps.db, cutoff, remove)).toEqual({ jobs: 0, tasks: 1 });
+    expect(removed).toEqual([stored]);
+    expect(fs.existsSync(objectPath(stored!))).toBe(false);
+    const usage = await stack.deps.db.usageDay.findMany({
+      where: { userId },
+      orderBy: { operation: 'asc' },
+    });
+    expect(usage.map((u) => [u.operation, u.tasks, Number(u.credits)])).toEqual([
+      ['export/url', 1, 0],
+      ['import/raw', 1, 0],
+    ]);
   });
 
   it('fails an import over MAX_UPLOAD_BYTES and the export that waited for it', async () => {

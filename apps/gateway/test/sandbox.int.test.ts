@@ -249,6 +249,35 @@ describe('sandbox whitelist', () => {
     expect(byName(text, 'out').result.files[0].filename).toBe('note.txt');
   });
 
+  it('checks a standalone base64 import and its retry, which the worker runs', async () => {
+    const user = await stack.createUser({ sandbox: true, credits: 0 });
+    const own = new ConvertdCloudConvert(user.key, { url: stack.url, syncUrl: stack.syncUrl });
+    const content = Buffer.from('a sandbox retry');
+    const created = await api(stack, user.key, 'POST', '/v2/import/base64', {
+      file: content.toString('base64'),
+      filename: 'r.txt',
+    });
+    expect(created.status).toBe(201);
+    expect(created.json.data).toMatchObject({ status: 'error', code: 'SANDBOX_FILE_NOT_ALLOWED' });
+    expect(storedFiles(created.json.data.id)).toEqual([]);
+
+    const retried = async () => {
+      const res = await api(stack, user.key, 'POST', `/v2/tasks/${created.json.data.id}/retry`);
+      expect(res.status).toBe(201);
+      return own.tasks.wait(res.json.data.id);
+    };
+    const again = await retried();
+    expect(again).toMatchObject({ status: 'error', code: 'SANDBOX_FILE_NOT_ALLOWED' });
+    expect(storedFiles(again.id)).toEqual([]);
+
+    await api(stack, user.key, 'POST', '/v2/users/me/sandbox/files', {
+      md5: createHash('md5').update(content).digest('hex'),
+    });
+    const done = await retried();
+    expect(done).toMatchObject({ status: 'finished', credits: 0 });
+    expect(storedFiles(done.id)).toHaveLength(1);
+  });
+
   it('does not apply the whitelist to live keys', async () => {
     const liveCc = new ConvertdCloudConvert(live.key, { url: stack.url, syncUrl: stack.syncUrl });
     const { done } = await uploadJob(liveCc);

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-import { PayloadCipher } from '@convertd/api';
+import { creditsFor, PayloadCipher } from '@convertd/api';
 import { engineConcurrencyOf, type Config, type Logger } from '@convertd/config';
 import { createDb, payloadKeys, type Db } from '@convertd/db';
 import { createEngines, type Engine } from '@convertd/engines';
@@ -98,14 +98,18 @@ export async function startWorker(
     storage,
     dispatcher,
     events,
-    route: makeRouter(config.engineDefaultVersions, () => {
-      // This worker's own engines count even before its first advertisement is read back.
-      const live = new Map(served.get() ?? []);
-      for (const e of engines.values()) {
-        live.set(e.name, [...(live.get(e.name) ?? []), e.version]);
-      }
-      return live;
-    }),
+    route: Object.assign(
+      makeRouter(config.engineDefaultVersions, () => {
+        // This worker's own engines count even before its first advertisement is read back.
+        const live = new Map(served.get() ?? []);
+        for (const e of engines.values()) {
+          live.set(e.name, [...(live.get(e.name) ?? []), e.version]);
+        }
+        return live;
+      }),
+      // An instant export that this worker's completion releases is priced like any task.
+      { creditsOf: (operation: string) => creditsFor(config.credits, operation, 0) },
+    ),
     cipher,
     engines,
     hostName,

@@ -16,7 +16,9 @@ import {
 } from '@convertd/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startStack, type Stack } from '../../../test/harness';
+import type { TaskEvent } from '@convertd/queue';
+
+import { eventually, startStack, type Stack } from '../../../test/harness';
 import {
   byName,
   createJob,
@@ -315,6 +317,42 @@ describe('job graph', () => {
     expect(files.map((f) => [f.filename, f.bytes.toString()])).toEqual([
       ['good.txt', 'the good file'],
     ]);
+  });
+
+  it('publishes the events of an instant export that a worker’s import released', async () => {
+    const source = await startServer((_req, res) => res.end('fetched by the worker'));
+    const seen: string[] = [];
+    const listen = (e: TaskEvent) => seen.push(`${e.kind} ${e.id} ${e.event} ${e.userId}`);
+    stack.deps.events.on('event', listen);
+    try {
+      const created = await createJob(stack, key, {
+        get: { operation: 'import/url', url: `${source.origin}/f.txt` },
+        out: { operation: 'export/url', input: 'get' },
+      });
+      const job = await waitJob(stack, key, created.id);
+      expect(job.status).toBe('finished');
+      const out = byName(job, 'out');
+      expect((await exportedFiles(out)).map((f) => f.bytes.toString())).toEqual([
+        'fetched by the worker',
+      ]);
+
+      await eventually(async () => seen.includes(`job ${job.id} finished ${userId}`));
+      const mine = seen.filter((l) => l.includes(out.id) || l.includes(job.id));
+      expect(mine).toEqual(
+        expect.arrayContaining([
+          `task ${out.id} created ${userId}`,
+          `task ${out.id} finished ${userId}`,
+          `job ${job.id} finished ${userId}`,
+        ]),
+      );
+      expect(mine.filter((l) => l === `task ${out.id} finished ${userId}`)).toHaveLength(1);
+      expect(mine.indexOf(`task ${out.id} finished ${userId}`)).toBeLessThan(
+        mine.indexOf(`job ${job.id} finished ${userId}`),
+      );
+    } finally {
+      stack.deps.events.off('event', listen);
+      await source.close();
+    }
   });
 
   it('leaves no task directory in the work dir', async () => {

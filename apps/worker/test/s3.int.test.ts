@@ -23,7 +23,7 @@ import {
   type S3Server,
 } from '../../../test/s3-server';
 import { EXPORT_PART_SIZE } from '../src/operations/s3/export-s3';
-import { byName, download, waitTask, type Json } from './support';
+import { byName, createJob, download, waitJob, waitTask, type Json } from './support';
 
 let s3: S3Server;
 let bucket: S3Client;
@@ -128,6 +128,48 @@ describe('import/s3', () => {
       ['b.txt', 6],
       ['c.txt', 5],
     ]);
+  });
+});
+
+describe('import/s3 with a sandbox key', () => {
+  const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+
+  it('imports only whitelisted objects, and an instant export lists them for free', async () => {
+    const user = await stack.createUser({ sandbox: true, credits: 0 });
+    const allow = async (text: string) =>
+      expect(
+        (await api(stack, user.key, 'POST', '/v2/users/me/sandbox/files', { md5: md5(text) }))
+          .status,
+      ).toBe(201);
+    const tasks = {
+      s3: { operation: 'import/s3', ...on('source', { key_prefix: 'batch/' }) },
+      out: { operation: 'export/url', input: 's3' },
+    };
+    await allow('first');
+    await allow('second');
+
+    const refused = await waitJob(stack, user.key, (await createJob(stack, user.key, tasks)).id);
+    expect(byName(refused, 's3')).toMatchObject({
+      status: 'error',
+      code: 'SANDBOX_FILE_NOT_ALLOWED',
+      message: 'The file c.txt is not whitelisted for sandbox use',
+    });
+    expect(byName(refused, 'out')).toMatchObject({ status: 'error', code: 'INPUT_TASK_FAILED' });
+    expect(
+      await stack.deps.db.taskFile.count({ where: { taskId: byName(refused, 's3').id } }),
+    ).toBe(0);
+
+    await allow('third');
+    const done = await waitJob(stack, user.key, (await createJob(stack, user.key, tasks)).id);
+    expect(done.status).toBe('finished');
+    expect(byName(done, 'out').result.files.map((f: Json) => f.filename)).toEqual([
+      'a.txt',
+      'b.txt',
+      'c.txt',
+    ]);
+    expect(byName(done, 's3').credits).toBe(0);
+    expect(byName(done, 'out').credits).toBe(0);
+    expect((await download(byName(done, 'out').result.files[2].url)).toString()).toBe('third');
   });
 });
 

@@ -120,6 +120,35 @@ describe('Azure Blob Storage through the official SDK', () => {
     expect([await get('copies/a.txt'), await get('copies/b.txt')]).toEqual(['first', 'second']);
   });
 
+  it('checks a sandbox key’s blob import against the whitelist', async () => {
+    const user = await sdk.stack.createUser({ sandbox: true, credits: 0 });
+    const tasks = {
+      in: { operation: 'import/azure/blob', ...account(), blob: 'in/report.txt' },
+      out: { operation: 'export/url', input: 'in' },
+    };
+    const refused = await waitJob(
+      sdk.stack,
+      user.key,
+      (await createJob(sdk.stack, user.key, tasks)).id,
+    );
+    expect(byName(refused, 'in')).toMatchObject({
+      code: 'SANDBOX_FILE_NOT_ALLOWED',
+      result: { files: [{ filename: 'report.txt', md5: md5(Buffer.from('quarterly report\n')) }] },
+    });
+
+    const allowed = await api(sdk.stack, user.key, 'POST', '/v2/users/me/sandbox/files', {
+      md5: md5(Buffer.from('quarterly report\n')),
+    });
+    expect(allowed.status).toBe(201);
+    const done = await waitJob(
+      sdk.stack,
+      user.key,
+      (await createJob(sdk.stack, user.key, tasks)).id,
+    );
+    expect(done.status).toBe('finished');
+    expect(byName(done, 'out').result.files[0].filename).toBe('report.txt');
+  });
+
   it('streams a 9 MB blob in and out (several upload blocks)', async () => {
     const big = randomBytes(9 * 1024 * 1024);
     await container.getBlockBlobClient('big/data.bin').uploadData(big);

@@ -160,6 +160,54 @@ describe('account webhooks', () => {
   });
 });
 
+describe('order', () => {
+  const both = ['job.created', 'job.finished'];
+  const logOf = (path: string, jobId: string) =>
+    receiver.log.filter((l) => l.path === path && l.jobId === jobId).map((l) => l.entry);
+
+  it('a job that ends as it is created sends job.finished only once job.created was answered', async () => {
+    const { key } = await stack.createUser();
+    await webhook(key, '/ordered', both);
+    // A slow answer to job.created: job.finished must not be sent meanwhile.
+    receiver.holds.set('job.created', 500);
+    try {
+      const job = await createJob(stack, key, finishing);
+      await eventually(async () => (logOf('/ordered', job.id).length === 4 ? true : null));
+
+      expect(logOf('/ordered', job.id)).toEqual([
+        'received job.created',
+        'answered job.created',
+        'received job.finished',
+        'answered job.finished',
+      ]);
+    } finally {
+      receiver.holds.clear();
+    }
+  });
+
+  it('job.finished waits while job.created is retried', async () => {
+    const { key } = await stack.createUser();
+    await webhook(key, '/retried-first', both);
+    receiver.answers.push(500);
+
+    const job = await createJob(stack, key, finishing);
+    await eventually(async () => {
+      const rows = await deliveriesOf(job.id);
+      return rows.length === 2 && rows.every((d) => d.status === 'delivered');
+    });
+
+    expect(receiver.at('/retried-first', job.id).map((r) => r.json.event)).toEqual([
+      'job.created',
+      'job.created',
+      'job.finished',
+    ]);
+    expect((await deliveriesOf(job.id)).map((d) => [d.event, d.attempts])).toEqual([
+      ['job.created', 2],
+      ['job.finished', 1],
+    ]);
+  });
+});
+
 describe('failures', () => {
   it('retries after a 500 and then delivers, recording both attempts', async () => {
     const { key } = await stack.createUser();

@@ -100,7 +100,9 @@ export class WebhookDispatcher {
       } catch (err) {
         this.logger.warn({ err }, 'webhook outbox round failed');
       }
-      if (sent < BATCH && this.running && !this.woken) {
+      // A round that sent anything goes again at once: a sent event may have been the one
+      // the next event of its job waited for (claimDeliveries sends them in order).
+      if (sent === 0 && this.running && !this.woken) {
         await this.sleep(this.config.webhookPollMs);
       }
     }

@@ -140,8 +140,13 @@ export function registerTaskRoutes(app: FastifyInstance, deps: Deps, ctx: RouteC
 
   app.post('/v2/tasks/:id/retry', writeLimited, async (request: WithId, reply) => {
     const user = principal(request);
-    requireCredits(user);
     mustBeUuid(request.params.id);
+    // A retry is a sandbox task when its original was (retryTask), whichever key asks for it.
+    const original = await deps.db.task.findFirst({
+      where: { id: request.params.id, userId: user.userId },
+      select: { sandbox: true },
+    });
+    requireCredits({ sandbox: original?.sandbox ?? user.sandbox, credits: user.credits });
     const id = randomUUID();
     const outcome = await retryTask(
       deps.db,

@@ -1,5 +1,6 @@
 import { AppError } from '@convertd/errors';
 
+import { chargeCredits } from '../account/credits';
 import { sandboxFileRefusal } from '../account/sandbox';
 import { transaction, type Db, type Tx } from '../client';
 import type { Prisma } from '../generated/prisma/client';
@@ -50,6 +51,7 @@ export async function createJob(
     const out = emptyOutcome();
     const tasks = await refuseUnlistedFiles(tx, { ...input, tasks: sealedTasks }, out);
     await insertGraph(tx, { ...input, tasks, createdAt });
+    await chargeEnded(tx, tasks, route);
     // Before any task is released: the job as created, even if it ends in this transaction.
     await enqueueWebhooks(tx, input.id, 'job.created');
 
@@ -148,6 +150,7 @@ export async function createTask(
       },
     });
     await createEndedFiles(tx, input);
+    await chargeEnded(tx, [input], route);
     await tx.taskEdge.createMany({
       data: [...new Set(input.inputIds)].map((inputTaskId, position) => ({
         taskId: input.id,
@@ -205,6 +208,24 @@ async function refuseUnlistedFiles<T extends { operation: string; ended?: TaskEn
     }
   }
   return tasks;
+}
+
+/**
+ * Charges the tasks created finished (inline imports) what the operator's credit model says
+ * they cost, as completeTask charges a worker's; nothing by default, nothing for sandbox tasks.
+ */
+async function chargeEnded(
+  tx: Tx,
+  tasks: { id: string; operation: string; ended?: TaskEnd | undefined }[],
+  route: Router,
+): Promise<void> {
+  for (const t of tasks) {
+    const price = t.ended?.status === 'finished' ? (route.creditsOf?.(t.operation) ?? 0) : 0;
+    const credits = await chargeCredits(tx, t.id, price);
+    if (credits > 0) {
+      await tx.$executeRaw`UPDATE tasks SET credits = ${credits} WHERE id = ${t.id}::uuid`;
+    }
+  }
 }
 
 function taskRow(t: TaskSpec, userId: number, jobId: string): TaskRow {

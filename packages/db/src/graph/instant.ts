@@ -2,6 +2,7 @@
 // them ready, without a queue trip: an `export/url` only lists the files of its inputs.
 import { randomUUID } from 'node:crypto';
 
+import { chargeCredits } from '../account/credits';
 import type { Tx } from '../client';
 import type { Prisma } from '../generated/prisma/client';
 import type { TaskFailure } from './types';
@@ -32,6 +33,8 @@ interface InputFileRow {
 export async function finishInstant(
   tx: Tx,
   task: InstantTask,
+  /** What the task costs (CREDITS_PER_OPERATION): charged here, unless it is a sandbox task. */
+  price = 0,
 ): Promise<'finished' | TaskFailure | null> {
   if (task.operation !== 'export/url') {
     return null;
@@ -62,10 +65,11 @@ export async function finishInstant(
     url: `/download/${task.id}/${ids[i]}${inline}/${encodeURIComponent(f.filename)}`,
   }));
   const result: Prisma.InputJsonObject = { files: listed };
+  const credits = await chargeCredits(tx, task.id, price);
   await tx.$executeRaw`
     WITH done AS (
       UPDATE tasks SET status = 'finished', result = ${JSON.stringify(result)}::jsonb,
-        credits = 0, percent = 100, code = NULL, message = NULL,
+        credits = ${credits}, percent = 100, code = NULL, message = NULL,
         started_at = now(), ended_at = now()
       WHERE id = ${task.id}::uuid
       RETURNING id

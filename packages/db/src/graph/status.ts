@@ -79,7 +79,7 @@ export async function releaseIfReady(
   if (!inputs.every((i) => i.status === 'finished' || i.status === 'error')) {
     return;
   }
-  const instant = await finishInstant(tx, task);
+  const instant = await finishInstant(tx, task, route.creditsOf?.(task.operation) ?? 0);
   if (instant === 'finished') {
     out.changes.push(taskChange(task, 'finished'));
     await settleDependantsOf(tx, { ...task, status: 'finished' }, route, out);

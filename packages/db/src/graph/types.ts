@@ -32,7 +32,7 @@ export interface Outcome {
  * take it (the task fails at once instead of waiting forever). Supplied by the caller, so this
  * package never depends on queue naming.
  */
-export type Router = (task: {
+export type Router = ((task: {
   id: string;
   operation: string;
   payload: Prisma.JsonValue;
@@ -40,7 +40,13 @@ export type Router = (task: {
   inputFormat?: string | null;
   /** Extensions of all its input files, in order ('' for a file without one). */
   inputFormats?: string[];
-}) => string | null | { code: string; message: string };
+}) => string | null | { code: string; message: string }) & {
+  /**
+   * What a task that ends without a run (an instant task) costs by the operator's credit
+   * model; 0 when absent. Charged as the task finishes, unless it is a sandbox task.
+   */
+  creditsOf?: (operation: string) => number;
+};
 
 export interface StoredFile {
   id: string;

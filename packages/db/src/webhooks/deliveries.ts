@@ -39,6 +39,14 @@ export async function claimDeliveries(
       SELECT id FROM webhook_deliveries
       WHERE status = 'pending' AND next_attempt_at <= now()
         AND (${only}::int[] IS NULL OR id = ANY(${only}::int[]))
+        -- A job's events reach a URL one at a time, in the order they happened: job.created
+        -- goes before the job.finished of a job that ended in the transaction creating it,
+        -- even while it waits for a retry or is being sent by another dispatcher. Rows named
+        -- by ids (an operator resending one) go at once.
+        AND (${only}::int[] IS NOT NULL OR NOT EXISTS (
+          SELECT 1 FROM webhook_deliveries e
+          WHERE e.job_id = webhook_deliveries.job_id AND e.url = webhook_deliveries.url
+            AND e.status = 'pending' AND e.id < webhook_deliveries.id))
       ORDER BY next_attempt_at, id
       LIMIT ${options.limit}
       FOR UPDATE SKIP LOCKED
