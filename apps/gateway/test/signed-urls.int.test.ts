@@ -3,6 +3,7 @@
 // and the refusals (bad signature, revoked key, bad job, a job that fails).
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -156,5 +157,40 @@ describe('GET /s/{key}', () => {
     const res = await get(url);
     expect(res.status).toBe(403);
     expect(JSON.parse(res.text).code).toBe('INVALID_SIGNATURE');
+  });
+});
+
+describe('GET /s/{key} on the sandbox API', () => {
+  it('runs a sandbox job when signed for the sandbox API (its origin)', async () => {
+    const host = `sandbox.localhost:${stack.config.port}`;
+    const job = {
+      tasks: {
+        text: { operation: 'import/raw', file: 'sandboxed\n', filename: 's.txt' },
+        out: { operation: 'export/url', input: 'text' },
+      },
+    };
+    // The key of the tests above is revoked by now: a new one.
+    const out = (await cli('signing-keys', 'create', '--email', 'signer@example.test')).stdout;
+    const fresh = {
+      id: /^id:\s+(\S+)$/m.exec(out)![1]!,
+      secret: /^secret:\s+(\S+)$/m.exec(out)![1]!,
+    };
+    const url = new URL(sdk.signedUrls.sign(`http://${host}/s/${fresh.id}`, fresh.secret, job));
+    const before = await jobCount();
+    const status = await new Promise<number>((resolve, reject) => {
+      http
+        .get(`${stack.url}${url.pathname}${url.search}`, { headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on('error', reject);
+    });
+    expect(status).toBe(302);
+    expect(await jobCount()).toBe(before + 1);
+    const newest = await stack.deps.db.job.findFirst({
+      where: { userId },
+      orderBy: { createdAt: 'desc' },
+    });
+    expect(newest!.sandbox).toBe(true);
   });
 });

@@ -64,7 +64,8 @@ export function registerSignedUrlRoutes(app: FastifyInstance, deps: Deps, ctx: R
     });
     const { jobId } = await submitJob(
       deps,
-      { userId: key.userId, sandbox: false, credits: owner?.credits ?? 0 },
+      // On the sandbox API a signed URL runs a sandbox job: free, its imports whitelist-checked.
+      { userId: key.userId, sandbox: request.isSandbox, credits: owner?.credits ?? 0 },
       body,
     );
     await recordSignedJob(deps.db, {
