@@ -38,10 +38,10 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps): void {
     if (
       body.filename !== undefined &&
       body.filename !== null &&
-      typeof body.filename !== 'string'
+      (typeof body.filename !== 'string' || body.filename.includes('\u0000'))
     ) {
       throw new AppError('INVALID_DATA', {
-        errors: { filename: ['The filename must be a string.'] },
+        errors: { filename: ['The filename must be a string without NUL characters.'] },
       });
     }
 
