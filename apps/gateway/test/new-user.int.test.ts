@@ -1,15 +1,20 @@
 // Hostile and odd values on the account, webhook and job endpoints, found by trying convertd as a
 // new user would: each must answer JSON with a code, never a 500.
+import { randomUUID } from 'node:crypto';
+
+import { createSigningKey, signingKeyAad } from '@convertd/db';
+import CloudConvert from 'cloudconvert';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { api, startStack, type Stack } from '../../../test/harness';
 
 let stack: Stack;
 let key: string;
+let userId: number;
 
 beforeAll(async () => {
   stack = await startStack({ worker: false });
-  key = (await stack.createUser()).key;
+  ({ key, id: userId } = await stack.createUser());
 });
 
 afterAll(async () => {
@@ -60,5 +65,59 @@ describe('the sandbox whitelist', () => {
     expect(Object.keys(res.json.errors)).toEqual(['filename']);
     const listed = await api(stack, key, 'GET', '/v2/users/me/sandbox/files');
     expect(listed.json.data).toEqual([]);
+  });
+});
+
+describe('signed URLs', () => {
+  const sdk = new CloudConvert('unused');
+  const secret = 'a-signing-secret-of-this-test';
+  let base: string;
+
+  beforeAll(async () => {
+    const id = randomUUID();
+    const sealedSecret = stack.deps.cipher.sealText(secret, signingKeyAad(id));
+    await createSigningKey(stack.deps.db, { id, userId, sealedSecret });
+    base = `${stack.url}/s/${id}`;
+  });
+
+  const RAW_JOB = {
+    tasks: {
+      in: { operation: 'import/raw', file: 'signed', filename: 'a.txt' },
+      out: { operation: 'export/url', input: 'in' },
+    },
+  };
+
+  it('refuse a cache_key with NUL characters with 422 (was a 500)', async () => {
+    const res = await fetch(sdk.signedUrls.sign(base, secret, RAW_JOB, 'a\u0000b'));
+    expect(res.status).toBe(422);
+    const body = await res.json();
+    expect(body.code).toBe('INVALID_DATA');
+    expect(Object.keys(body.errors)).toEqual(['cache_key']);
+  });
+
+  it('refuse a job that waits for an upload nobody can send, instead of hanging', async () => {
+    const jobs = await stack.deps.db.job.count({ where: { userId } });
+    const res = await fetch(
+      sdk.signedUrls.sign(base, secret, {
+        tasks: {
+          in: { operation: 'import/upload' },
+          out: { operation: 'export/url', input: 'in' },
+        },
+      }),
+    );
+    expect(res.status).toBe(422);
+    expect(await res.json()).toMatchObject({
+      code: 'INVALID_DATA',
+      errors: { tasks: ['A signed URL job cannot wait for an import/upload.'] },
+    });
+    expect(await stack.deps.db.job.count({ where: { userId } })).toBe(jobs);
+  });
+
+  it('still run a job that needs no worker', async () => {
+    const res = await fetch(sdk.signedUrls.sign(base, secret, RAW_JOB, 'fine'), {
+      redirect: 'manual',
+    });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toMatch(new RegExp(`^${stack.url}/download/`));
   });
 });
