@@ -176,6 +176,9 @@ async function run(
     }
     case 'keys revoke': {
       const id = Number(required(arg, 'ID'));
+      if (!/^\d+$/.test(arg!) || id > 2_147_483_647) {
+        throw new UsageError(`ID must be a key id (a number, as keys list shows it), got "${arg}"`);
+      }
       const result = await db.apiKey.updateMany({
         where: { id, revokedAt: null },
         data: { revokedAt: new Date() },

@@ -109,5 +109,11 @@ describe('pnpm cli', () => {
       stderr: expect.stringContaining('already exists'),
     });
     await expect(cli('keys', 'revoke', '999999')).rejects.toMatchObject({ code: 2 });
+    for (const id of ['abc', '99999999999']) {
+      await expect(cli('keys', 'revoke', id)).rejects.toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining(`ID must be a key id (a number, as keys list shows it)`),
+      });
+    }
   });
 });
