@@ -85,12 +85,12 @@ describe('signed URLs', () => {
       in: { operation: 'import/raw', file: 'signed', filename: 'a.txt' },
       out: { operation: 'export/url', input: 'in' },
     },
-  };
+  } as const;
 
   it('refuse a cache_key with NUL characters with 422 (was a 500)', async () => {
     const res = await fetch(sdk.signedUrls.sign(base, secret, RAW_JOB, 'a\u0000b'));
     expect(res.status).toBe(422);
-    const body = await res.json();
+    const body = (await res.json()) as { code: string; errors: Record<string, string[]> };
     expect(body.code).toBe('INVALID_DATA');
     expect(Object.keys(body.errors)).toEqual(['cache_key']);
   });
@@ -98,12 +98,17 @@ describe('signed URLs', () => {
   it('refuse a job that waits for an upload nobody can send, instead of hanging', async () => {
     const jobs = await stack.deps.db.job.count({ where: { userId } });
     const res = await fetch(
-      sdk.signedUrls.sign(base, secret, {
-        tasks: {
-          in: { operation: 'import/upload' },
-          out: { operation: 'export/url', input: 'in' },
-        },
-      }),
+      sdk.signedUrls.sign(
+        base,
+        secret,
+        {
+          tasks: {
+            in: { operation: 'import/upload' },
+            out: { operation: 'export/url', input: 'in' },
+          },
+        } as const,
+        null,
+      ),
     );
     expect(res.status).toBe(422);
     expect(await res.json()).toMatchObject({
