@@ -68,6 +68,32 @@ describe('the sandbox whitelist', () => {
   });
 });
 
+describe('usage', () => {
+  it('takes the last days of year 9999, and names bad filters as they were sent', async () => {
+    const edge = await api(
+      stack,
+      key,
+      'GET',
+      '/v2/users/me/usage?filter[from]=9999-12-01&filter[to]=9999-12-31',
+    );
+    expect(edge.status).toBe(200);
+    expect(edge.json).toEqual({ data: [], meta: { from: '9999-12-01', to: '9999-12-31' } });
+
+    const cases: [string, string][] = [
+      ['filter[from]=2026-02-30', 'filter[from]'],
+      ['filter[to]=soon', 'filter[to]'],
+      ['filter[from]=2026-12-05&filter[to]=2026-12-04', 'filter[from]'],
+      ['filter[from]=2020-01-01&filter[to]=2026-01-01', 'filter[from]'],
+      ['filter[sandbox]=yes', 'filter[sandbox]'],
+    ];
+    for (const [query, field] of cases) {
+      const res = await api(stack, key, 'GET', `/v2/users/me/usage?${query}`);
+      expect(res.status, query).toBe(422);
+      expect(Object.keys(res.json.errors), query).toEqual([field]);
+    }
+  });
+});
+
 describe('signed URLs', () => {
   const sdk = new CloudConvert('unused');
   const secret = 'a-signing-secret-of-this-test';
