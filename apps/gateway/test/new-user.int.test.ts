@@ -144,6 +144,17 @@ describe('signed URLs', () => {
     expect(await stack.deps.db.job.count({ where: { userId } })).toBe(jobs);
   });
 
+  it('run nothing for a HEAD (link checkers send them)', async () => {
+    const jobs = await stack.deps.db.job.count({ where: { userId } });
+    const res = await fetch(sdk.signedUrls.sign(base, secret, RAW_JOB, 'head'), {
+      method: 'HEAD',
+      redirect: 'manual',
+    });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await stack.deps.db.job.count({ where: { userId } })).toBe(jobs);
+  });
+
   it('still run a job that needs no worker', async () => {
     const res = await fetch(sdk.signedUrls.sign(base, secret, RAW_JOB, 'fine'), {
       redirect: 'manual',

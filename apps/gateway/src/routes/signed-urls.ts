@@ -21,7 +21,8 @@ import { firstExportUrl } from './jobs';
 import type { RouteContext } from './context';
 
 export function registerSignedUrlRoutes(app: FastifyInstance, deps: Deps, ctx: RouteContext): void {
-  app.get('/s/:id', async (request, reply) => {
+  // No HEAD twin: a link checker's HEAD would start (and charge) a conversion.
+  app.get('/s/:id', { exposeHeadRoute: false }, async (request, reply) => {
     const signed = parseSignedRequest(request.url);
     const key = signed && isUuid(signed.keyId) ? await findSigningKey(deps.db, signed.keyId) : null;
     if (!signed || !key) {
