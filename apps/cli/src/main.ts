@@ -125,8 +125,8 @@ async function run(
         throw new UsageError(`--email must be an email address, got "${email}"`);
       }
       const credits = values.credits === undefined ? config.defaultCredits : Number(values.credits);
-      if (!Number.isInteger(credits) || credits < 0) {
-        throw new UsageError('--credits must be a non-negative integer');
+      if (!Number.isInteger(credits) || credits < 0 || credits > 2_147_483_647) {
+        throw new UsageError('--credits must be an integer from 0 to 2147483647');
       }
       const user = await db.user.create({
         data: { email, username: values.username ?? email.split('@')[0] ?? email, credits },
@@ -176,6 +176,9 @@ async function run(
     }
     case 'keys revoke': {
       const id = Number(required(arg, 'ID'));
+      if (!/^\d+$/.test(arg!) || id > 2_147_483_647) {
+        throw new UsageError(`ID must be a key id (a number, as keys list shows it), got "${arg}"`);
+      }
       const result = await db.apiKey.updateMany({
         where: { id, revokedAt: null },
         data: { revokedAt: new Date() },
@@ -271,13 +274,16 @@ function required(value: string | undefined, name: string): string {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
+  // node:util's parseArgs: an unknown option, `--credits -5`, ...
+  const badArgs = (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_') === true;
   if (
+    badArgs ||
     err instanceof UsageError ||
     err instanceof WebhookUsageError ||
     err instanceof ConfigError ||
     err instanceof DatabaseUnreachableError
   ) {
-    console.error(`convertd: ${err.message}`);
+    console.error(`convertd: ${(err as Error).message}`);
     process.exit(2);
   }
   const unique = (err as { code?: string }).code === 'P2002';

@@ -109,5 +109,29 @@ describe('pnpm cli', () => {
       stderr: expect.stringContaining('already exists'),
     });
     await expect(cli('keys', 'revoke', '999999')).rejects.toMatchObject({ code: 2 });
+    for (const credits of ['99999999999999999999', '-5', '1.5']) {
+      await expect(
+        cli('users', 'create', '--email', 'y@example.test', `--credits=${credits}`),
+      ).rejects.toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining('--credits must be an integer from 0 to 2147483647'),
+      });
+    }
+    await expect(
+      cli('users', 'create', '--email', 'y@example.test', '--credits', '-5'),
+    ).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^convertd: Option '--credits' argument is ambiguous/),
+    });
+    await expect(cli('users', 'list', '--bogus')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^convertd: Unknown option '--bogus'/),
+    });
+    for (const id of ['abc', '99999999999']) {
+      await expect(cli('keys', 'revoke', id)).rejects.toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining(`ID must be a key id (a number, as keys list shows it)`),
+      });
+    }
   });
 });

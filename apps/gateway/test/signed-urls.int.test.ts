@@ -168,14 +168,16 @@ describe('GET /s/{key} on the sandbox API', () => {
         text: { operation: 'import/raw', file: 'sandboxed\n', filename: 's.txt' },
         out: { operation: 'export/url', input: 'text' },
       },
-    };
+    } as const;
     // The key of the tests above is revoked by now: a new one.
     const out = (await cli('signing-keys', 'create', '--email', 'signer@example.test')).stdout;
     const fresh = {
       id: /^id:\s+(\S+)$/m.exec(out)![1]!,
       secret: /^secret:\s+(\S+)$/m.exec(out)![1]!,
     };
-    const url = new URL(sdk.signedUrls.sign(`http://${host}/s/${fresh.id}`, fresh.secret, job));
+    const url = new URL(
+      sdk.signedUrls.sign(`http://${host}/s/${fresh.id}`, fresh.secret, job, null),
+    );
     const before = await jobCount();
     const status = await new Promise<number>((resolve, reject) => {
       http

@@ -373,9 +373,13 @@ function inferredFormat(inputs: string[], tasks: Json): string | null {
 /** Deeper payloads are refused: nobody's options nest this far, and recursion must end. */
 const MAX_DEPTH = 32;
 
+/** Half of a UTF-16 surrogate pair without its other half (JSON allows `"\ud800"`). */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 /**
- * PostgreSQL cannot store U+0000 in JSON, and deep nesting exhausts the stack of whatever walks
- * the value next: say which field holds either, instead of failing later. Iterative on purpose.
+ * PostgreSQL cannot store U+0000 nor a lone surrogate in JSON, and deep nesting exhausts the
+ * stack of whatever walks the value next: say which field holds any of them, instead of failing
+ * later. Iterative on purpose.
  */
 function checkNul(value: unknown, at: string, errors: Errors): void {
   // Entries: the value, its path, its depth, and the field to name in errors (depth 1's path).
@@ -389,6 +393,8 @@ function checkNul(value: unknown, at: string, errors: Errors): void {
           where,
           'The field must not contain NUL characters (send binary content with import/base64).',
         );
+      } else if (LONE_SURROGATE.test(current)) {
+        add(errors, where, 'The field must be valid Unicode (it holds half a surrogate pair).');
       }
       continue;
     }
@@ -405,8 +411,12 @@ function checkNul(value: unknown, at: string, errors: Errors): void {
     }
 
     for (const [k, v] of Object.entries(current)) {
-      if (k.includes('\u0000')) {
-        add(errors, where || k, 'The field names must not contain NUL characters.');
+      if (k.includes('\u0000') || LONE_SURROGATE.test(k)) {
+        add(
+          errors,
+          where || k,
+          'The field names must not contain NUL characters or half a surrogate pair.',
+        );
       }
       const path = where ? `${where}.${k}` : k;
       stack.push([v, path, depth + 1, depth === 0 ? path : field]);

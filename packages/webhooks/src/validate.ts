@@ -72,7 +72,11 @@ export function webhookUrlError(raw: string, allowPrivate: boolean): string | nu
 }
 
 function isPublicHost(hostname: string): boolean {
-  const bare = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  // `localhost.` is localhost: a fully qualified name may end in a dot.
+  const bare = hostname
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.+$/, '')
+    .toLowerCase();
   if (bare === 'localhost' || bare.endsWith('.localhost')) {
     return false;
   }

@@ -11,12 +11,18 @@ export type Channel =
   | { kind: 'user-jobs'; id: number }
   | { kind: 'user-tasks'; id: number };
 
+/**
+ * Only the names events are emitted on: `private-job.<UUID>` in capitals or `private-user.01.jobs`
+ * would be granted and then never hear anything (clients match the channel name exactly).
+ */
+const canonicalUuid = (id: string) => isUuid(id) && id === id.toLowerCase();
+
 const PATTERNS: [RegExp, (id: string) => Channel | null][] = [
-  [/^private-job\.([^.]+)$/, (id) => (isUuid(id) ? { kind: 'job', id } : null)],
-  [/^private-job\.([^.]+)\.tasks$/, (id) => (isUuid(id) ? { kind: 'job-tasks', id } : null)],
-  [/^private-task\.([^.]+)$/, (id) => (isUuid(id) ? { kind: 'task', id } : null)],
-  [/^private-user\.(\d{1,9})\.jobs$/, (id) => ({ kind: 'user-jobs', id: Number(id) })],
-  [/^private-user\.(\d{1,9})\.tasks$/, (id) => ({ kind: 'user-tasks', id: Number(id) })],
+  [/^private-job\.([^.]+)$/, (id) => (canonicalUuid(id) ? { kind: 'job', id } : null)],
+  [/^private-job\.([^.]+)\.tasks$/, (id) => (canonicalUuid(id) ? { kind: 'job-tasks', id } : null)],
+  [/^private-task\.([^.]+)$/, (id) => (canonicalUuid(id) ? { kind: 'task', id } : null)],
+  [/^private-user\.([1-9]\d{0,8})\.jobs$/, (id) => ({ kind: 'user-jobs', id: Number(id) })],
+  [/^private-user\.([1-9]\d{0,8})\.tasks$/, (id) => ({ kind: 'user-tasks', id: Number(id) })],
 ];
 
 /** Null for anything that is not one of our channel names (or names no valid id). */

@@ -38,10 +38,10 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps): void {
     if (
       body.filename !== undefined &&
       body.filename !== null &&
-      typeof body.filename !== 'string'
+      (typeof body.filename !== 'string' || body.filename.includes('\u0000'))
     ) {
       throw new AppError('INVALID_DATA', {
-        errors: { filename: ['The filename must be a string.'] },
+        errors: { filename: ['The filename must be a string without NUL characters.'] },
       });
     }
 
@@ -70,15 +70,17 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps): void {
     const query = queryOf(request);
     const to = dateFilter(query, 'to') ?? today();
     const from = dateFilter(query, 'from') ?? addDays(to, 1 - DEFAULT_DAYS);
-    if (from > to || addDays(from, MAX_DAYS - 1) < to) {
+    // Counted in days, not compared as text: a range ending in 9999 moves past year 9999.
+    const days = (Date.parse(to) - Date.parse(from)) / 86_400_000 + 1;
+    if (days < 1 || days > MAX_DAYS) {
       throw new AppError('INVALID_DATA', {
-        errors: { 'filter.from': [`The range must cover 1 to ${MAX_DAYS} days.`] },
+        errors: { 'filter[from]': [`The range must cover 1 to ${MAX_DAYS} days.`] },
       });
     }
     const sandbox = filterOf(query, 'sandbox');
     if (sandbox !== undefined && sandbox !== 'true' && sandbox !== 'false') {
       throw new AppError('INVALID_DATA', {
-        errors: { 'filter.sandbox': ['The filter.sandbox must be true or false.'] },
+        errors: { 'filter[sandbox]': ['The filter[sandbox] must be true or false.'] },
       });
     }
 
@@ -111,7 +113,7 @@ function dateFilter(query: Record<string, string>, name: 'from' | 'to'): string 
   }
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || addDays(value, 0) !== value) {
     throw new AppError('INVALID_DATA', {
-      errors: { [`filter.${name}`]: ['The date must look like 2026-12-31.'] },
+      errors: { [`filter[${name}]`]: ['The date must look like 2026-12-31.'] },
     });
   }
 

@@ -21,7 +21,8 @@ import { firstExportUrl } from './jobs';
 import type { RouteContext } from './context';
 
 export function registerSignedUrlRoutes(app: FastifyInstance, deps: Deps, ctx: RouteContext): void {
-  app.get('/s/:id', async (request, reply) => {
+  // No HEAD twin: a link checker's HEAD would start (and charge) a conversion.
+  app.get('/s/:id', { exposeHeadRoute: false }, async (request, reply) => {
     const signed = parseSignedRequest(request.url);
     const key = signed && isUuid(signed.keyId) ? await findSigningKey(deps.db, signed.keyId) : null;
     if (!signed || !key) {
@@ -38,11 +39,25 @@ export function registerSignedUrlRoutes(app: FastifyInstance, deps: Deps, ctx: R
       throw new AppError('INVALID_DATA', { errors: { job: ['The job parameter is required.'] } });
     }
 
+    if (signed.cacheKey?.includes('\u0000')) {
+      throw new AppError('INVALID_DATA', {
+        errors: { cache_key: ['The cache_key must not contain NUL characters.'] },
+      });
+    }
+
     const json = decodeJobParam(signed.job);
     const body = parseJobJson(json);
-    if (!parseJob(body).tasks.some((t) => t.operation === 'export/url')) {
+    const operations = parseJob(body).tasks.map((t) => t.operation);
+    if (!operations.includes('export/url')) {
       throw new AppError('INVALID_DATA', {
         errors: { tasks: ['A signed URL job needs an export/url task.'] },
+      });
+    }
+    // Nobody could upload to it (its form is only shown to the API), so the request would wait
+    // until the client gave up, and the job forever.
+    if (operations.includes('import/upload')) {
+      throw new AppError('INVALID_DATA', {
+        errors: { tasks: ['A signed URL job cannot wait for an import/upload.'] },
       });
     }
     const jobHash = createHash('sha256').update(json).digest('hex');
