@@ -1,8 +1,11 @@
 // Account webhooks over the API (API.md §2.8): create, list with filters and pages, delete,
 // scopes, and the 422s of a bad body. Private URLs are refused here, as in production.
+import { randomUUID } from 'node:crypto';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { api, startStack, type Stack } from '../../../test/harness';
+import { MAX_WEBHOOKS } from '../src/routes/webhooks';
 
 let stack: Stack;
 let key: string;
@@ -85,6 +88,32 @@ describe('POST /v2/webhooks', () => {
     expect(res.status).toBe(422);
     expect(res.json).toMatchObject({ code: 'INVALID_DATA' });
     expect(res.json.errors[field][0]).toMatch(message);
+  });
+
+  it('refuses a webhook past the per-account limit with 422, until one is deleted', async () => {
+    const { id: userId, key: full } = await stack.createUser();
+    await stack.deps.db.webhook.createMany({
+      data: Array.from({ length: MAX_WEBHOOKS }, (_, i) => ({
+        id: randomUUID(),
+        userId,
+        url: `https://hooks.example.com/${i}`,
+        events: ['job.finished'],
+        signingSecret: `secret-${i}`,
+      })),
+    });
+    const body = { url: 'https://hooks.example.com/one-more', events: ['job.finished'] };
+
+    const refused = await create(full, body);
+    expect(refused.status).toBe(422);
+    expect(refused.json).toMatchObject({
+      code: 'INVALID_DATA',
+      errors: { url: [expect.any(String)] },
+    });
+    const first = (await api(stack, full, 'GET', '/v2/users/me/webhooks')).json.data[0];
+    expect((await api(stack, full, 'DELETE', `/v2/webhooks/${first.id}`)).status).toBe(204);
+    expect((await create(full, body)).status).toBe(201);
+    // Other accounts are not affected.
+    expect((await create(key, body)).status).toBe(201);
   });
 
   it('refuses a body that is not an object', async () => {

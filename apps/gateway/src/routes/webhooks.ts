@@ -11,6 +11,9 @@ import { isUuid } from '../services/views';
 import { filterOf, linkQuery, pageOf, queryOf, sendData, sendJson } from './common';
 import type { RouteContext } from './context';
 
+/** Webhooks one account may have (each job event is written once per webhook). */
+export const MAX_WEBHOOKS = 100;
+
 /** Account webhooks (API.md §2.8); deliveries are the outbox's business (packages/webhooks). */
 export function registerWebhookRoutes(app: FastifyInstance, deps: Deps, ctx: RouteContext): void {
   const read = { preHandler: requireScope(deps, 'webhook.read') };
@@ -19,6 +22,11 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: Deps, ctx: Rou
   app.post('/v2/webhooks', write, async (request, reply) => {
     const user = principal(request);
     const input = parseWebhookInput(request.body, deps.config.allowPrivateUrls);
+    if ((await deps.db.webhook.count({ where: { userId: user.userId } })) >= MAX_WEBHOOKS) {
+      throw new AppError('INVALID_DATA', {
+        errors: { url: [`An account has at most ${MAX_WEBHOOKS} webhooks; delete one first.`] },
+      });
+    }
     const hook = await deps.db.webhook.create({
       data: {
         id: randomUUID(),
