@@ -4,6 +4,8 @@
 import { randomUUID } from 'node:crypto';
 
 import { ConvertdCloudConvert } from '@convertd/cloudconvert-node';
+import { createSigningKey, signingKeyAad } from '@convertd/db';
+import CloudConvert from 'cloudconvert';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -108,6 +110,47 @@ describe('rate limits', () => {
     const other = await stack.createUser();
     const fresh = await call(second.url, other.key, 'POST', '/v2/jobs', RAW_JOB);
     expect([fresh.status, fresh.remaining]).toEqual([201, String(LIMIT - 1)]);
+  });
+
+  it('counts signed job URLs per signing key: each one runs a job', async () => {
+    const user = await stack.createUser();
+    const id = randomUUID();
+    const secret = 'signing-secret-for-the-limit';
+    await createSigningKey(stack.deps.db, {
+      id,
+      userId: user.id,
+      sealedSecret: stack.deps.cipher.sealText(secret, signingKeyAad(id)),
+    });
+    const job = {
+      tasks: {
+        text: { operation: 'import/raw', file: 'limited\n', filename: 'l.txt' },
+        out: { operation: 'export/url', input: 'text' },
+      },
+    } as const;
+    const url = new CloudConvert('unused').signedUrls.sign(
+      `${stack.url}/s/${id}`,
+      secret,
+      job,
+      null,
+    );
+
+    const answers = [];
+    for (let i = 0; i <= LIMIT; i++) {
+      const res = await fetch(url, { redirect: 'manual' });
+      answers.push({
+        status: res.status,
+        remaining: res.headers.get('x-ratelimit-remaining'),
+        retryAfter: res.headers.get('retry-after'),
+        body: res.status === 302 ? null : await res.json(),
+      });
+    }
+    expect(answers.slice(0, LIMIT).map((a) => [a.status, a.remaining])).toEqual(
+      Array.from({ length: LIMIT }, (_, i) => [302, String(LIMIT - 1 - i)]),
+    );
+    expect(answers[LIMIT]).toMatchObject({ status: 429, body: { code: 'RATE_LIMIT_EXCEEDED' } });
+    expect(Number(answers[LIMIT]!.retryAfter)).toBeGreaterThan(0);
+    // The refused request ran nothing.
+    expect(await stack.deps.db.job.count({ where: { userId: user.id } })).toBe(LIMIT);
   });
 
   it('lets requests through, without the headers, while Redis cannot be reached', async () => {

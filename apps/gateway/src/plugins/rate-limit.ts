@@ -37,18 +37,31 @@ export function rateLimit(
       return;
     }
 
-    const counted = await count(deps, `${prefix}:${principal(request).keyId}`);
-    if (!counted) {
-      return;
-    }
-    const [used, leftMs] = counted;
-    reply.header('x-ratelimit-limit', String(limit));
-    reply.header('x-ratelimit-remaining', String(Math.max(0, limit - used)));
-    if (used > limit) {
-      reply.header('retry-after', String(Math.max(1, Math.ceil(leftMs / 1000))));
-      throw new AppError('RATE_LIMIT_EXCEEDED');
-    }
+    await countRequest(deps, reply, `${prefix}:${principal(request).keyId}`);
   };
+}
+
+/**
+ * Counts one request against `bucket` (a key of its own in Redis) with the same limit and
+ * headers: signed job URLs count per signing key. Nothing happens when the limit is off.
+ */
+export async function countRequest(
+  deps: Pick<Deps, 'redis' | 'config' | 'logger'>,
+  reply: FastifyReply,
+  bucket: string,
+): Promise<void> {
+  const limit = deps.config.rateLimitPerMinute;
+  const counted = limit === 0 ? null : await count(deps, bucket);
+  if (!counted) {
+    return;
+  }
+  const [used, leftMs] = counted;
+  reply.header('x-ratelimit-limit', String(limit));
+  reply.header('x-ratelimit-remaining', String(Math.max(0, limit - used)));
+  if (used > limit) {
+    reply.header('retry-after', String(Math.max(1, Math.ceil(leftMs / 1000))));
+    throw new AppError('RATE_LIMIT_EXCEEDED');
+  }
 }
 
 async function count(

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { Deps } from '../deps';
 import { clientOrigin } from '../plugins/origin';
+import { countRequest } from '../plugins/rate-limit';
 import {
   decodeJobParam,
   hasValidSignature,
@@ -35,6 +36,8 @@ export function registerSignedUrlRoutes(app: FastifyInstance, deps: Deps, ctx: R
     if (!hasValidSignature(signed, secret, origins)) {
       throw new AppError('INVALID_SIGNATURE');
     }
+    // Every GET without a reusable cache_key runs a job: they count like API calls, per key.
+    await countRequest(deps, reply, `${deps.config.queuePrefix}:ratelimit:signed:${key.id}`);
     if (signed.job === null) {
       throw new AppError('INVALID_DATA', { errors: { job: ['The job parameter is required.'] } });
     }
