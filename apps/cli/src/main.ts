@@ -20,7 +20,7 @@ import {
 } from '@convertd/db';
 
 import { sandboxCommand, usageCommand, UsageError, type AccountOptions } from './account';
-import { listDeliveries, printDefaultSecret, resendDelivery, WebhookUsageError } from './webhooks';
+import { listDeliveries, printDefaultSecret, resendDelivery } from './webhooks';
 
 const HELP = `usage: pnpm cli <command>
 
@@ -279,7 +279,6 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   if (
     badArgs ||
     err instanceof UsageError ||
-    err instanceof WebhookUsageError ||
     err instanceof ConfigError ||
     err instanceof DatabaseUnreachableError
   ) {

@@ -3,7 +3,7 @@ import { createLogger, type Config } from '@convertd/config';
 import { copyDelivery, type Db, type Prisma } from '@convertd/db';
 import { defaultSecret, WebhookDispatcher } from '@convertd/webhooks';
 
-export class WebhookUsageError extends Error {}
+import { UsageError } from './account';
 
 const STATUSES = new Set(['pending', 'delivered', 'failed']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -17,19 +17,19 @@ export async function listDeliveries(
   if (filters.email) {
     const user = await db.user.findUnique({ where: { email: filters.email } });
     if (!user) {
-      throw new WebhookUsageError(`no user with email ${filters.email}`);
+      throw new UsageError(`no user with email ${filters.email}`);
     }
     where.userId = user.id;
   }
   if (filters.job) {
     if (!UUID.test(filters.job)) {
-      throw new WebhookUsageError(`--job must be a job id (a UUID), got "${filters.job}"`);
+      throw new UsageError(`--job must be a job id (a UUID), got "${filters.job}"`);
     }
     where.jobId = filters.job;
   }
   if (filters.status) {
     if (!STATUSES.has(filters.status)) {
-      throw new WebhookUsageError(`--status must be one of ${[...STATUSES].join(', ')}`);
+      throw new UsageError(`--status must be one of ${[...STATUSES].join(', ')}`);
     }
     where.status = filters.status as 'pending' | 'delivered' | 'failed';
   }
@@ -66,12 +66,12 @@ export async function listDeliveries(
 export async function resendDelivery(db: Db, config: Config, rawId: string): Promise<void> {
   const id = Number(rawId);
   if (!Number.isSafeInteger(id) || id < 1) {
-    throw new WebhookUsageError(`DELIVERY_ID must be a delivery id, got "${rawId}"`);
+    throw new UsageError(`DELIVERY_ID must be a delivery id, got "${rawId}"`);
   }
 
   const copy = await copyDelivery(db, id);
   if (copy === null) {
-    throw new WebhookUsageError(`no delivery with id ${id}`);
+    throw new UsageError(`no delivery with id ${id}`);
   }
 
   const dispatcher = new WebhookDispatcher(db, config, createLogger('cli', 'silent'));
@@ -87,7 +87,7 @@ export async function resendDelivery(db: Db, config: Config, rawId: string): Pro
 export async function printDefaultSecret(db: Db, email: string): Promise<void> {
   const user = await db.user.findUnique({ where: { email } });
   if (!user) {
-    throw new WebhookUsageError(`no user with email ${email}`);
+    throw new UsageError(`no user with email ${email}`);
   }
 
   console.log(await defaultSecret(db, user.id));

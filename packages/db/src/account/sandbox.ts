@@ -1,5 +1,6 @@
 // The sandbox whitelist: the MD5s of the files a user may import with a sandbox key, and the one
-// check every import passes when its files are recorded (`completeTask`).
+// check every import passes when its files are recorded (`completeTask`, or `createJob` and
+// `createTask` for an inline import created ended).
 import type { DbOrTx, Tx } from '../client';
 import type { StoredFile } from '../graph/types';
 
@@ -76,22 +77,15 @@ export async function sandboxRefusal(
   task: { id: string; operation: string },
   files: readonly StoredFile[],
 ): Promise<SandboxRefusal | null> {
-  if (!task.operation.startsWith('import/') || GENERATED_IMPORTS.has(task.operation)) {
+  if (!isCheckedImport(task.operation)) {
     return null;
   }
 
-  const md5s = files.flatMap((f) => (f.md5 ? [f.md5.toLowerCase()] : []));
-  const rows = await tx.$queryRaw<{ sandbox: boolean; allowed: string[] }[]>`
-    SELECT t.sandbox, ARRAY(
-      SELECT w.md5 FROM sandbox_files w WHERE w.user_id = t.user_id AND w.md5 = ANY(${md5s}::text[])
-    ) AS allowed
-    FROM tasks t WHERE t.id = ${task.id}::uuid`;
+  const rows = await tx.$queryRaw<{ sandbox: boolean; user_id: number }[]>`
+    SELECT sandbox, user_id FROM tasks WHERE id = ${task.id}::uuid`;
   const row = rows[0];
-  if (!row?.sandbox) {
-    return null;
-  }
 
-  return refusalOf(files, new Set(row.allowed));
+  return row?.sandbox ? sandboxFileRefusal(tx, row.user_id, task.operation, files) : null;
 }
 
 /**
@@ -104,7 +98,7 @@ export async function sandboxFileRefusal(
   operation: string,
   files: readonly StoredFile[],
 ): Promise<SandboxRefusal | null> {
-  if (!operation.startsWith('import/') || GENERATED_IMPORTS.has(operation)) {
+  if (!isCheckedImport(operation)) {
     return null;
   }
 
@@ -113,6 +107,11 @@ export async function sandboxFileRefusal(
     SELECT md5 FROM sandbox_files WHERE user_id = ${userId} AND md5 = ANY(${md5s}::text[])`;
 
   return refusalOf(files, new Set(rows.map((r) => r.md5)));
+}
+
+/** Imports of a user's file; generated inputs are not on any whitelist. */
+function isCheckedImport(operation: string): boolean {
+  return operation.startsWith('import/') && !GENERATED_IMPORTS.has(operation);
 }
 
 function refusalOf(files: readonly StoredFile[], allowed: Set<string>): SandboxRefusal | null {
